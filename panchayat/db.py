@@ -1,0 +1,54 @@
+"""Engine and session handling for SQLite (default) and PostgreSQL."""
+from contextlib import contextmanager
+from typing import Dict, Iterator, Optional
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from panchayat import config
+
+_engines: Dict[str, Engine] = {}
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    # Foreign keys are off by default in SQLite; integrity must hold there too.
+    cursor.execute("PRAGMA foreign_keys=ON")
+    # Action server and CLI may write at the same time: wait instead of failing.
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+def get_engine(url: Optional[str] = None) -> Engine:
+    url = url or config.database_url()
+    engine = _engines.get(url)
+    if engine is None:
+        if url.startswith("sqlite"):
+            engine = create_engine(url, future=True, connect_args={"timeout": 10})
+            event.listen(engine, "connect", _sqlite_pragmas)
+        else:
+            engine = create_engine(url, future=True, pool_pre_ping=True)
+        _engines[url] = engine
+    return engine
+
+
+def dispose_engines() -> None:
+    for engine in _engines.values():
+        engine.dispose()
+    _engines.clear()
+
+
+@contextmanager
+def session_scope(url: Optional[str] = None) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back everything on any error."""
+    session = sessionmaker(bind=get_engine(url), future=True, expire_on_commit=False)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

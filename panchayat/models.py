@@ -1,0 +1,416 @@
+"""SQLAlchemy models of the panchayat's books.
+
+Integrity lives in the database: identifiers are unique, states are checked,
+and a room can hold one booking per night (primary key of ``room_nights``).
+Money is kept in paise (integers) so sums never drift.
+"""
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import declarative_base, relationship
+
+# Stable constraint names, so that Alembic migrations work on SQLite and PostgreSQL alike.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+Base = declarative_base(metadata=metadata)
+
+LANGUAGES = ("bn", "en")
+APPLICATION_STATUSES = ("submitted", "under_review", "approved", "rejected")
+BOOKING_STATUSES = ("confirmed", "cancelled")
+GRIEVANCE_STATUSES = ("open", "assigned", "resolved")
+GRIEVANCE_CATEGORIES = (
+    "street_light",
+    "drinking_water",
+    "tube_well",
+    "drainage",
+    "road",
+    "sanitation",
+    "other",
+)
+NOTIFICATION_STATUSES = ("pending", "sent", "failed")
+OFFICIAL_ROLES = ("pradhan", "upa_pradhan", "secretary", "executive_assistant", "nirman_sahayak")
+PAY_KINDS = ("earning", "deduction")
+
+
+def _in(column: str, values) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def utcnow() -> datetime:
+    return datetime.utcnow()
+
+
+class District(Base):
+    __tablename__ = "districts"
+    lgd_code = Column(Integer, primary_key=True, autoincrement=False)
+    name_en = Column(String(100), nullable=False, unique=True)
+    name_bn = Column(String(100), nullable=False)
+    # Spelling used by older LGD exports ("24 PARAGANAS NORTH"), kept for matching.
+    name_lgd = Column(String(100), nullable=False)
+
+    blocks = relationship("Block", back_populates="district", order_by="Block.name_en")
+
+
+class Block(Base):
+    __tablename__ = "blocks"
+    lgd_code = Column(Integer, primary_key=True, autoincrement=False)
+    district_code = Column(ForeignKey("districts.lgd_code"), nullable=False, index=True)
+    name_en = Column(String(100), nullable=False)
+    name_bn = Column(String(100))
+    # The 2026 sub-district spelling ("Barasat - I"), a second spelling for matching.
+    alt_name_en = Column(String(100))
+
+    district = relationship("District", back_populates="blocks")
+    gram_panchayats = relationship("GramPanchayat", back_populates="block")
+
+
+class GramPanchayat(Base):
+    __tablename__ = "gram_panchayats"
+    lgd_code = Column(Integer, primary_key=True, autoincrement=False)
+    block_code = Column(ForeignKey("blocks.lgd_code"), nullable=False, index=True)
+    name_en = Column(String(120), nullable=False)
+    name_bn = Column(String(120))
+    # Demo rows carry invented codes and details; never show them as official.
+    is_sample = Column(Boolean, nullable=False, default=False)
+    office_hours_en = Column(Text)
+    office_hours_bn = Column(Text)
+    address_en = Column(Text)
+    address_bn = Column(Text)
+    phone = Column(String(20))
+    email = Column(String(120))
+
+    block = relationship("Block", back_populates="gram_panchayats")
+    officials = relationship("Official", back_populates="gram_panchayat", order_by="Official.id")
+
+
+class Official(Base):
+    __tablename__ = "officials"
+    __table_args__ = (CheckConstraint(_in("role", OFFICIAL_ROLES), name="role"),)
+    id = Column(Integer, primary_key=True)
+    gp_code = Column(ForeignKey("gram_panchayats.lgd_code"), nullable=False, index=True)
+    role = Column(String(30), nullable=False)
+    name_en = Column(String(120), nullable=False)
+    name_bn = Column(String(120))
+    phone = Column(String(20))
+
+    gram_panchayat = relationship("GramPanchayat", back_populates="officials")
+
+
+class Citizen(Base):
+    __tablename__ = "citizens"
+    __table_args__ = (CheckConstraint(_in("language", LANGUAGES), name="language"),)
+    id = Column(Integer, primary_key=True)
+    wa_id = Column(String(64), nullable=False, unique=True)
+    name = Column(String(120))
+    language = Column(String(2))
+    # True once the citizen chose a language explicitly; detection no longer overrides it.
+    language_explicit = Column(Boolean, nullable=False, default=False)
+    gp_code = Column(ForeignKey("gram_panchayats.lgd_code"), index=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    last_seen_at = Column(DateTime)
+
+    gram_panchayat = relationship("GramPanchayat")
+
+
+class IdentifierCounter(Base):
+    """Last number issued per prefix and year (BP-2026-000001 ...)."""
+
+    __tablename__ = "identifier_counters"
+    prefix = Column(String(4), primary_key=True)
+    year = Column(Integer, primary_key=True, autoincrement=False)
+    last_value = Column(Integer, nullable=False, default=0)
+
+
+class Application(Base):
+    __tablename__ = "applications"
+    __table_args__ = (CheckConstraint(_in("status", APPLICATION_STATUSES), name="status"),)
+    id = Column(Integer, primary_key=True)
+    number = Column(String(20), nullable=False, unique=True)
+    service = Column(String(40), nullable=False, index=True)
+    citizen_id = Column(ForeignKey("citizens.id"), nullable=False, index=True)
+    gp_code = Column(ForeignKey("gram_panchayats.lgd_code"), nullable=False, index=True)
+    status = Column(String(20), nullable=False, default="submitted", index=True)
+    # Field values as the service definition names them.
+    fields = Column(JSON, nullable=False, default=dict)
+    fee_paise = Column(Integer, nullable=False, default=0)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    updated_at = Column(DateTime, nullable=False, default=utcnow)
+
+    citizen = relationship("Citizen")
+    gram_panchayat = relationship("GramPanchayat")
+    events = relationship("ApplicationEvent", order_by="ApplicationEvent.id", back_populates="application")
+    attachments = relationship("Attachment", back_populates="application", order_by="Attachment.id")
+    certificate = relationship("Certificate", uselist=False, back_populates="application")
+
+
+class ApplicationEvent(Base):
+    __tablename__ = "application_events"
+    __table_args__ = (CheckConstraint(_in("to_status", APPLICATION_STATUSES), name="to_status"),)
+    id = Column(Integer, primary_key=True)
+    application_id = Column(ForeignKey("applications.id"), nullable=False, index=True)
+    at = Column(DateTime, nullable=False, default=utcnow)
+    actor = Column(String(120), nullable=False)
+    from_status = Column(String(20))
+    to_status = Column(String(20), nullable=False)
+    note = Column(Text)
+
+    application = relationship("Application", back_populates="events")
+
+
+class Certificate(Base):
+    __tablename__ = "certificates"
+    id = Column(Integer, primary_key=True)
+    application_id = Column(ForeignKey("applications.id"), nullable=False, unique=True)
+    number = Column(String(20), nullable=False, unique=True)
+    issued_at = Column(DateTime, nullable=False, default=utcnow)
+    valid_until = Column(Date)
+    signatory_name = Column(String(120), nullable=False)
+    signatory_designation = Column(String(120), nullable=False)
+    revoked_at = Column(DateTime)
+    revoke_reason = Column(Text)
+
+    application = relationship("Application", back_populates="certificate")
+
+
+class GuestHouse(Base):
+    __tablename__ = "guest_houses"
+    id = Column(Integer, primary_key=True)
+    gp_code = Column(ForeignKey("gram_panchayats.lgd_code"), index=True)
+    block_code = Column(ForeignKey("blocks.lgd_code"), nullable=False, index=True)
+    name_en = Column(String(120), nullable=False)
+    name_bn = Column(String(120))
+    address_en = Column(Text)
+    address_bn = Column(Text)
+    phone = Column(String(20))
+    is_sample = Column(Boolean, nullable=False, default=False)
+
+    rooms = relationship("Room", back_populates="guest_house", order_by="Room.label")
+
+
+class Room(Base):
+    __tablename__ = "rooms"
+    __table_args__ = (
+        UniqueConstraint("guest_house_id", "label", name="uq_rooms_guest_house_label"),
+        CheckConstraint("tariff_paise >= 0", name="tariff"),
+        CheckConstraint("beds > 0", name="beds"),
+    )
+    id = Column(Integer, primary_key=True)
+    guest_house_id = Column(ForeignKey("guest_houses.id"), nullable=False, index=True)
+    label = Column(String(20), nullable=False)
+    kind = Column(String(30), nullable=False, default="double")
+    beds = Column(Integer, nullable=False, default=2)
+    tariff_paise = Column(Integer, nullable=False)
+
+    guest_house = relationship("GuestHouse", back_populates="rooms")
+
+
+class Booking(Base):
+    __tablename__ = "bookings"
+    __table_args__ = (
+        CheckConstraint(_in("status", BOOKING_STATUSES), name="status"),
+        CheckConstraint("check_out > check_in", name="dates"),
+        CheckConstraint("rooms_count > 0", name="rooms_count"),
+        CheckConstraint("cancelled_by IS NULL OR cancelled_by IN ('guest', 'panchayat')", name="cancelled_by"),
+    )
+    id = Column(Integer, primary_key=True)
+    number = Column(String(20), nullable=False, unique=True)
+    citizen_id = Column(ForeignKey("citizens.id"), nullable=False, index=True)
+    guest_house_id = Column(ForeignKey("guest_houses.id"), nullable=False, index=True)
+    check_in = Column(Date, nullable=False)
+    check_out = Column(Date, nullable=False)
+    rooms_count = Column(Integer, nullable=False)
+    amount_paise = Column(Integer, nullable=False)
+    status = Column(String(20), nullable=False, default="confirmed")
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    cancelled_at = Column(DateTime)
+    cancelled_by = Column(String(20))
+    cancel_reason = Column(Text)
+
+    citizen = relationship("Citizen")
+    guest_house = relationship("GuestHouse")
+    rooms = relationship("Room", secondary="booking_rooms", order_by="Room.label")
+
+
+class BookingRoom(Base):
+    __tablename__ = "booking_rooms"
+    booking_id = Column(ForeignKey("bookings.id"), primary_key=True)
+    room_id = Column(ForeignKey("rooms.id"), primary_key=True)
+
+
+class RoomNight(Base):
+    """One row per occupied room-night: the primary key forbids a double booking."""
+
+    __tablename__ = "room_nights"
+    room_id = Column(ForeignKey("rooms.id"), primary_key=True)
+    night = Column(Date, primary_key=True)
+    booking_id = Column(ForeignKey("bookings.id"), nullable=False, index=True)
+
+
+class Grievance(Base):
+    __tablename__ = "grievances"
+    __table_args__ = (
+        CheckConstraint(_in("status", GRIEVANCE_STATUSES), name="status"),
+        CheckConstraint(_in("category", GRIEVANCE_CATEGORIES), name="category"),
+        CheckConstraint("rating IS NULL OR (rating >= 1 AND rating <= 5)", name="rating"),
+    )
+    id = Column(Integer, primary_key=True)
+    number = Column(String(20), nullable=False, unique=True)
+    citizen_id = Column(ForeignKey("citizens.id"), nullable=False, index=True)
+    gp_code = Column(ForeignKey("gram_panchayats.lgd_code"), nullable=False, index=True)
+    category = Column(String(30), nullable=False)
+    description = Column(Text, nullable=False)
+    location_text = Column(Text)
+    latitude = Column(Float)
+    longitude = Column(Float)
+    status = Column(String(20), nullable=False, default="open", index=True)
+    assigned_to = Column(String(120))
+    resolution_note = Column(Text)
+    rating = Column(Integer)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    updated_at = Column(DateTime, nullable=False, default=utcnow)
+    resolved_at = Column(DateTime)
+
+    citizen = relationship("Citizen")
+    gram_panchayat = relationship("GramPanchayat")
+    updates = relationship("GrievanceUpdate", order_by="GrievanceUpdate.id", back_populates="grievance")
+    attachments = relationship("Attachment", back_populates="grievance", order_by="Attachment.id")
+
+
+class GrievanceUpdate(Base):
+    __tablename__ = "grievance_updates"
+    __table_args__ = (CheckConstraint(_in("to_status", GRIEVANCE_STATUSES), name="to_status"),)
+    id = Column(Integer, primary_key=True)
+    grievance_id = Column(ForeignKey("grievances.id"), nullable=False, index=True)
+    at = Column(DateTime, nullable=False, default=utcnow)
+    actor = Column(String(120), nullable=False)
+    from_status = Column(String(20))
+    to_status = Column(String(20), nullable=False)
+    note = Column(Text)
+
+    grievance = relationship("Grievance", back_populates="updates")
+
+
+class Attachment(Base):
+    """A stored file handed in by a citizen: an application document or a complaint photo."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (
+        CheckConstraint(
+            "(application_id IS NULL) <> (grievance_id IS NULL)", name="one_owner"
+        ),
+        CheckConstraint("size_bytes >= 0", name="size"),
+    )
+    id = Column(Integer, primary_key=True)
+    application_id = Column(ForeignKey("applications.id"), index=True)
+    grievance_id = Column(ForeignKey("grievances.id"), index=True)
+    # e.g. "land_deed", "building_plan", "photo"
+    purpose = Column(String(40), nullable=False)
+    storage_path = Column(Text, nullable=False)
+    mime_type = Column(String(80), nullable=False)
+    size_bytes = Column(Integer, nullable=False)
+    sha256 = Column(String(64), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+    application = relationship("Application", back_populates="attachments")
+    grievance = relationship("Grievance", back_populates="attachments")
+
+
+class Employee(Base):
+    __tablename__ = "employees"
+    id = Column(Integer, primary_key=True)
+    code = Column(String(30), nullable=False, unique=True)
+    name_en = Column(String(120), nullable=False)
+    name_bn = Column(String(120))
+    designation = Column(String(120), nullable=False)
+    # Registered WhatsApp number (E.164 digits without "+").
+    phone = Column(String(20), nullable=False, unique=True)
+    gp_code = Column(ForeignKey("gram_panchayats.lgd_code"), nullable=False, index=True)
+    active = Column(Boolean, nullable=False, default=True)
+    pin_hash = Column(String(200))
+    pin_must_change = Column(Boolean, nullable=False, default=True)
+    failed_pin_attempts = Column(Integer, nullable=False, default=0)
+    locked_until = Column(DateTime)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    updated_at = Column(DateTime, nullable=False, default=utcnow)
+
+    gram_panchayat = relationship("GramPanchayat")
+    payroll_lines = relationship("PayrollLine", back_populates="employee")
+
+
+class PayrollLine(Base):
+    __tablename__ = "payroll_lines"
+    __table_args__ = (
+        UniqueConstraint("employee_id", "month", "component", name="uq_payroll_lines_employee_month_component"),
+        CheckConstraint(_in("kind", PAY_KINDS), name="kind"),
+        CheckConstraint("amount_paise >= 0", name="amount"),
+        CheckConstraint("length(month) = 7", name="month"),
+    )
+    id = Column(Integer, primary_key=True)
+    employee_id = Column(ForeignKey("employees.id"), nullable=False, index=True)
+    month = Column(String(7), nullable=False, index=True)  # YYYY-MM
+    component = Column(String(40), nullable=False)
+    kind = Column(String(10), nullable=False)
+    amount_paise = Column(Integer, nullable=False)
+
+    employee = relationship("Employee", back_populates="payroll_lines")
+
+
+class Notification(Base):
+    """Outbox: messages to citizens, written in the same transaction as the change they report."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        CheckConstraint(_in("status", NOTIFICATION_STATUSES), name="status"),
+        CheckConstraint(_in("language", LANGUAGES), name="language"),
+    )
+    id = Column(Integer, primary_key=True)
+    citizen_id = Column(ForeignKey("citizens.id"), index=True)
+    recipient = Column(String(64), nullable=False)
+    language = Column(String(2), nullable=False)
+    # Message key in the catalogue (e.g. "application_approved") and its parameters.
+    kind = Column(String(60), nullable=False)
+    params = Column(JSON, nullable=False, default=dict)
+    document_path = Column(Text)
+    status = Column(String(10), nullable=False, default="pending", index=True)
+    attempts = Column(Integer, nullable=False, default=0)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    sent_at = Column(DateTime)
+    provider_message_id = Column(String(128))
+    last_error = Column(Text)
+
+
+class AuditLog(Base):
+    """Who changed what, when, from which state to which, and why."""
+
+    __tablename__ = "audit_log"
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime, nullable=False, default=utcnow)
+    actor = Column(String(120), nullable=False)
+    action = Column(String(60), nullable=False)
+    entity_type = Column(String(40), nullable=False)
+    entity_ref = Column(String(40), nullable=False)
+    old_state = Column(String(30))
+    new_state = Column(String(30))
+    reason = Column(Text)
+    details = Column(JSON)
