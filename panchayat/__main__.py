@@ -1,0 +1,5 @@
+import sys
+
+from panchayat.cli import main
+
+sys.exit(main())

@@ -1,0 +1,131 @@
+"""Guest-house bookings. A room-night belongs to at most one booking (enforced by the database)."""
+from datetime import date, datetime, timedelta
+from typing import List, Optional
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from panchayat import config, journal
+from panchayat.errors import PanchayatError
+from panchayat.identifiers import next_identifier, parse_identifier
+from panchayat.models import Booking, BookingRoom, Citizen, GuestHouse, Room, RoomNight
+
+
+def nights(check_in: date, check_out: date) -> List[date]:
+    return [check_in + timedelta(days=i) for i in range((check_out - check_in).days)]
+
+
+def free_rooms(session: Session, guest_house: GuestHouse, check_in: date, check_out: date) -> List[Room]:
+    taken = select(RoomNight.room_id).where(RoomNight.night >= check_in, RoomNight.night < check_out)
+    return list(
+        session.execute(
+            select(Room)
+            .where(Room.guest_house_id == guest_house.id, Room.id.not_in(taken))
+            .order_by(Room.label)
+        ).scalars()
+    )
+
+
+def book(
+    session: Session,
+    citizen: Citizen,
+    guest_house: GuestHouse,
+    check_in: date,
+    check_out: date,
+    rooms_count: int,
+    today: Optional[date] = None,
+) -> Booking:
+    """Books `rooms_count` rooms for every night from check-in to the day before check-out.
+
+    Raises PanchayatError when the request is invalid or the rooms are gone,
+    including when another confirmation took them a moment earlier.
+    """
+    today = today or date.today()
+    if check_in < today:
+        raise PanchayatError("booking_past_date")
+    if check_out <= check_in:
+        raise PanchayatError("booking_bad_dates")
+    if (check_out - check_in).days > config.BOOKING_MAX_NIGHTS:
+        raise PanchayatError("booking_too_long", max_nights=config.BOOKING_MAX_NIGHTS)
+    if rooms_count < 1:
+        raise PanchayatError("booking_zero_rooms")
+    rooms = free_rooms(session, guest_house, check_in, check_out)[:rooms_count]
+    if len(rooms) < rooms_count:
+        raise PanchayatError("booking_unavailable", available=len(rooms))
+    stay = nights(check_in, check_out)
+    try:
+        with session.begin_nested():
+            booking = Booking(
+                number=next_identifier(session, "GH", today.year),
+                citizen_id=citizen.id,
+                guest_house_id=guest_house.id,
+                check_in=check_in,
+                check_out=check_out,
+                rooms_count=rooms_count,
+                amount_paise=sum(room.tariff_paise for room in rooms) * len(stay),
+                status="confirmed",
+            )
+            session.add(booking)
+            session.flush()
+            for room in rooms:
+                session.add(BookingRoom(booking_id=booking.id, room_id=room.id))
+                for night in stay:
+                    session.add(RoomNight(room_id=room.id, night=night, booking_id=booking.id))
+            session.flush()
+    except IntegrityError:
+        raise PanchayatError("booking_unavailable", available=0)
+    return booking
+
+
+def find(session: Session, typed_number: str) -> Booking:
+    number = parse_identifier(typed_number or "", ("GH",))
+    if number is None:
+        raise PanchayatError("bad_booking_number", number=typed_number)
+    booking = session.execute(select(Booking).where(Booking.number == number)).scalar_one_or_none()
+    if booking is None:
+        raise PanchayatError("unknown_booking", number=number)
+    return booking
+
+
+def list_bookings(
+    session: Session,
+    on_date: Optional[date] = None,
+    guest_house_id: Optional[int] = None,
+    citizen: Optional[Citizen] = None,
+) -> List[Booking]:
+    query = select(Booking).order_by(Booking.check_in, Booking.id)
+    if on_date:
+        query = query.where(Booking.check_in <= on_date, Booking.check_out > on_date)
+    if guest_house_id:
+        query = query.where(Booking.guest_house_id == guest_house_id)
+    if citizen is not None:
+        query = query.where(Booking.citizen_id == citizen.id)
+    return list(session.execute(query).scalars())
+
+
+def cancel(session: Session, booking: Booking, by: str, actor: str, reason: Optional[str] = None,
+           today: Optional[date] = None) -> None:
+    """Cancels a confirmed booking, frees its room-nights and tells the guest."""
+    today = today or date.today()
+    reason = (reason or "").strip() or None
+    if by == "panchayat" and not reason:
+        raise PanchayatError("reason_required")
+    if booking.status != "confirmed":
+        raise PanchayatError("booking_already_cancelled", number=booking.number)
+    if booking.check_out <= today:
+        raise PanchayatError("booking_stay_over", number=booking.number)
+    booking.status = "cancelled"
+    booking.cancelled_at = datetime.utcnow()
+    booking.cancelled_by = by
+    booking.cancel_reason = reason
+    session.execute(delete(RoomNight).where(RoomNight.booking_id == booking.id))
+    journal.audit(session, actor=actor, action="booking_cancelled", entity_type="booking",
+                  entity_ref=booking.number, old_state="confirmed", new_state="cancelled", reason=reason,
+                  cancelled_by=by)
+    kind = "booking_cancelled_by_panchayat" if by == "panchayat" else "booking_cancelled_by_guest"
+    journal.notify(session, booking.citizen, kind, number=booking.number,
+                   guest_house_en=booking.guest_house.name_en,
+                   guest_house_bn=booking.guest_house.name_bn or booking.guest_house.name_en,
+                   check_in=booking.check_in.isoformat(), check_out=booking.check_out.isoformat(),
+                   reason=reason or "")

@@ -1,0 +1,47 @@
+"""Citizens, keyed by their WhatsApp id: language preference and gram panchayat."""
+from typing import Optional
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from panchayat.models import Citizen, GramPanchayat
+
+
+def find_citizen(session: Session, wa_id: str) -> Optional[Citizen]:
+    return session.execute(select(Citizen).where(Citizen.wa_id == wa_id)).scalar_one_or_none()
+
+
+def get_or_create(session: Session, wa_id: str) -> Citizen:
+    citizen = find_citizen(session, wa_id)
+    if citizen is not None:
+        return citizen
+    try:
+        with session.begin_nested():
+            citizen = Citizen(wa_id=wa_id)
+            session.add(citizen)
+        return citizen
+    except IntegrityError:
+        # Two messages of a new citizen raced; the other one created the row.
+        return find_citizen(session, wa_id)
+
+
+def reply_language(session: Session, citizen: Citizen, detected: Optional[str]) -> str:
+    """The language to answer in: an explicit choice wins, else this message's language.
+
+    The last detected language is kept for messages the panchayat sends later.
+    """
+    if citizen.language_explicit and citizen.language:
+        return citizen.language
+    if detected and detected != citizen.language:
+        citizen.language = detected
+    return citizen.language or detected or "bn"
+
+
+def choose_language(session: Session, citizen: Citizen, language: str) -> None:
+    citizen.language = language
+    citizen.language_explicit = True
+
+
+def set_gram_panchayat(session: Session, citizen: Citizen, gp: GramPanchayat) -> None:
+    citizen.gp_code = gp.lgd_code

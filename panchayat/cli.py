@@ -1,0 +1,353 @@
+"""The back-office command line: `python -m panchayat <command>` (see shared/spec/admin-cli.md).
+
+Every command prints a one-line summary (or JSON with --json), exits 0 on
+success and non-zero with a clear message on bad input; a failed command
+changes nothing, because each runs in one transaction.
+"""
+import argparse
+import getpass
+import json
+import os
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional
+
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from panchayat import applications, bookings, db, grievances, migrate, payroll, seed
+from panchayat.directory import import_gram_panchayats
+from panchayat.errors import PanchayatError
+from panchayat.models import APPLICATION_STATUSES, GRIEVANCE_STATUSES, District, GuestHouse
+from panchayat.services import all_services
+
+EXIT_BAD_INPUT = 2
+EXIT_NOT_READY = 3
+
+
+class Output:
+    def __init__(self, as_json: bool) -> None:
+        self.as_json = as_json
+
+    def emit(self, summary: str, data: Any, lines: Optional[List[str]] = None) -> None:
+        if self.as_json:
+            print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+        else:
+            print(summary)
+            for line in lines or []:
+                print(line)
+
+
+def _actor(args) -> str:
+    return getattr(args, "by", None) or os.environ.get("PANCHAYAT_STAFF") or getpass.getuser()
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise PanchayatError("bad_date", value=value)
+
+
+# --- serialisers --------------------------------------------------------------------
+
+def application_dict(application, with_history: bool = False) -> Dict:
+    data = {
+        "number": application.number,
+        "service": application.service,
+        "status": application.status,
+        "gp_code": application.gp_code,
+        "fee_rupees": application.fee_paise / 100,
+        "submitted_at": application.created_at.isoformat(timespec="seconds"),
+        "updated_at": application.updated_at.isoformat(timespec="seconds"),
+    }
+    if with_history:
+        data["fields"] = application.fields
+        data["history"] = [
+            {"at": e.at.isoformat(timespec="seconds"), "actor": e.actor, "from": e.from_status,
+             "to": e.to_status, "note": e.note}
+            for e in application.events
+        ]
+        data["documents"] = [{"purpose": a.purpose, "mime_type": a.mime_type, "size_bytes": a.size_bytes}
+                             for a in application.attachments]
+        if application.certificate:
+            data["certificate"] = {
+                "number": application.certificate.number,
+                "issued_at": application.certificate.issued_at.isoformat(timespec="seconds"),
+                "valid_until": str(application.certificate.valid_until),
+                "revoked": application.certificate.revoked_at is not None,
+            }
+    return data
+
+
+def booking_dict(booking) -> Dict:
+    return {
+        "number": booking.number,
+        "guest_house_id": booking.guest_house_id,
+        "guest_house": booking.guest_house.name_en,
+        "check_in": booking.check_in.isoformat(),
+        "check_out": booking.check_out.isoformat(),
+        "rooms": [room.label for room in booking.rooms],
+        "amount_rupees": booking.amount_paise / 100,
+        "status": booking.status,
+        "cancelled_by": booking.cancelled_by,
+        "cancel_reason": booking.cancel_reason,
+    }
+
+
+def grievance_dict(grievance) -> Dict:
+    block = grievance.gram_panchayat.block
+    return {
+        "number": grievance.number,
+        "category": grievance.category,
+        "status": grievance.status,
+        "gp_code": grievance.gp_code,
+        "block": block.name_en,
+        "block_code": block.lgd_code,
+        "assigned_to": grievance.assigned_to,
+        "lodged_at": grievance.created_at.isoformat(timespec="seconds"),
+        "updated_at": grievance.updated_at.isoformat(timespec="seconds"),
+        "rating": grievance.rating,
+    }
+
+
+# --- commands -----------------------------------------------------------------------
+
+def cmd_db_upgrade(args, out: Output) -> None:
+    revision = migrate.upgrade()
+    out.emit(f"database schema at revision {revision}", {"revision": revision})
+
+
+def cmd_seed(args, out: Output) -> None:
+    with db.session_scope() as session:
+        counts = seed.seed_demo(session) if args.demo else seed.seed_reference(session)
+    if counts.get("skipped"):
+        summary = "demo data already present; nothing added"
+    elif args.demo:
+        summary = (f"seeded {counts['districts']} districts, {counts['blocks']} blocks, "
+                   f"{counts['sample_gps']} sample GPs, {counts['applications']} applications, "
+                   f"{counts['bookings']} bookings, {counts['grievances']} grievances, "
+                   f"{counts['employees']} employees with 12 months of payroll")
+    else:
+        summary = f"loaded {counts['districts']} districts and {counts['blocks']} blocks"
+    out.emit(summary, counts)
+
+
+def cmd_lgd_import_gps(args, out: Output) -> None:
+    with db.session_scope() as session:
+        if session.execute(select(District.lgd_code).limit(1)).first() is None:
+            raise PanchayatError("lgd_missing")
+        count = import_gram_panchayats(session, Path(args.file))
+    out.emit(f"imported {count} gram panchayats from {args.file}", {"imported": count})
+
+
+def cmd_applications_list(args, out: Output) -> None:
+    if args.service and args.service not in all_services():
+        raise PanchayatError("bad_choice", value=args.service, choices=", ".join(all_services()))
+    with db.session_scope() as session:
+        rows = applications.list_applications(session, args.status, args.service, args.gp)
+        data = [application_dict(a) for a in rows]
+    out.emit(f"{len(data)} applications", data,
+             [f"{d['number']}  {d['service']:<20} {d['status']:<13} GP {d['gp_code']}  {d['submitted_at']}"
+              for d in data])
+
+
+def cmd_applications_show(args, out: Output) -> None:
+    with db.session_scope() as session:
+        data = application_dict(applications.find(session, args.number), with_history=True)
+    lines = [f"  {k}: {v}" for k, v in data["fields"].items()]
+    lines += [f"  {h['at']}  {h['from'] or '-'} -> {h['to']}  by {h['actor']}" + (f" ({h['note']})" if h["note"] else "")
+              for h in data["history"]]
+    out.emit(f"{data['number']} {data['service']} {data['status']}", data, lines)
+
+
+def cmd_applications_review(args, out: Output) -> None:
+    with db.session_scope() as session:
+        application = applications.find(session, args.number)
+        applications.start_review(session, application, _actor(args))
+        data = application_dict(application)
+    out.emit(f"{data['number']} is now under review; the applicant is notified", data)
+
+
+def cmd_applications_approve(args, out: Output) -> None:
+    with db.session_scope() as session:
+        application = applications.find(session, args.number)
+        applications.approve(session, application, _actor(args))
+        data = application_dict(application, with_history=True)
+    out.emit(f"{data['number']} approved; certificate issued and the applicant is notified", data)
+
+
+def cmd_applications_reject(args, out: Output) -> None:
+    with db.session_scope() as session:
+        application = applications.find(session, args.number)
+        applications.reject(session, application, _actor(args), args.reason)
+        data = application_dict(application)
+    out.emit(f"{data['number']} rejected; the applicant is notified", data)
+
+
+def cmd_bookings_list(args, out: Output) -> None:
+    on_date = _date(args.date) if args.date else None
+    with db.session_scope() as session:
+        if args.guest_house is not None and session.get(GuestHouse, args.guest_house) is None:
+            raise PanchayatError("unknown_guest_house", id=args.guest_house)
+        data = [booking_dict(b) for b in bookings.list_bookings(session, on_date, args.guest_house)]
+    out.emit(f"{len(data)} bookings", data,
+             [f"{d['number']}  {d['check_in']} to {d['check_out']}  rooms {','.join(d['rooms'])}  "
+              f"{d['status']}  {d['guest_house']}" for d in data])
+
+
+def cmd_bookings_cancel(args, out: Output) -> None:
+    with db.session_scope() as session:
+        booking = bookings.find(session, args.number)
+        bookings.cancel(session, booking, by="panchayat", actor=_actor(args), reason=args.reason)
+        data = booking_dict(booking)
+    out.emit(f"{data['number']} cancelled; the guest is sent the cancellation message", data)
+
+
+def cmd_grievances_list(args, out: Output) -> None:
+    with db.session_scope() as session:
+        data = [grievance_dict(g) for g in grievances.list_grievances(session, args.status, args.overdue)]
+    if args.overdue:
+        data.sort(key=lambda d: (d["block"], d["updated_at"]))
+        lines, current = [], None
+        for d in data:
+            if d["block"] != current:
+                current = d["block"]
+                lines.append(f"Block {current}:")
+            lines.append(f"  {d['number']}  {d['category']:<15} {d['status']:<9} untouched since {d['updated_at']}")
+        out.emit(f"{len(data)} overdue complaints in {len({d['block'] for d in data})} blocks", data, lines)
+        return
+    out.emit(f"{len(data)} complaints", data,
+             [f"{d['number']}  {d['category']:<15} {d['status']:<9} GP {d['gp_code']}  {d['lodged_at']}"
+              for d in data])
+
+
+def cmd_grievances_assign(args, out: Output) -> None:
+    with db.session_scope() as session:
+        grievance = grievances.find(session, args.number)
+        grievances.assign(session, grievance, args.to, _actor(args))
+        data = grievance_dict(grievance)
+    out.emit(f"{data['number']} assigned to {data['assigned_to']}; the complainant is notified", data)
+
+
+def cmd_grievances_resolve(args, out: Output) -> None:
+    with db.session_scope() as session:
+        grievance = grievances.find(session, args.number)
+        grievances.resolve(session, grievance, args.note, _actor(args))
+        data = grievance_dict(grievance)
+    out.emit(f"{data['number']} resolved; the complainant is notified and asked to rate it", data)
+
+
+def cmd_employees_import(args, out: Output) -> None:
+    with db.session_scope() as session:
+        added, updated = payroll.import_employees(session, Path(args.file), _actor(args))
+    out.emit(f"employees: {added} added, {updated} updated", {"added": added, "updated": updated})
+
+
+def cmd_payroll_import(args, out: Output) -> None:
+    with db.session_scope() as session:
+        employees, months = payroll.import_payroll(session, Path(args.file), _actor(args))
+    out.emit(f"payroll loaded for {employees} employees over {months} months",
+             {"employees": employees, "months": months})
+
+
+# --- parser -------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                        help="print machine-readable JSON instead of the summary")
+    parser = argparse.ArgumentParser(prog="python -m panchayat", parents=[common],
+                                     description="Smart Panchayat back-office commands")
+    groups = parser.add_subparsers(dest="group", metavar="command")
+    groups.required = True
+
+    def command(sub, name: str, handler: Callable, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, parents=[common], help=help_text, description=help_text)
+        p.set_defaults(handler=handler)
+        return p
+
+    def group(name: str, help_text: str):
+        p = groups.add_parser(name, parents=[common], help=help_text)
+        sub = p.add_subparsers(dest="action", metavar="action")
+        sub.required = True
+        return sub
+
+    sub = group("db", "database schema")
+    command(sub, "upgrade", cmd_db_upgrade, "create or migrate the schema")
+
+    p = command(groups, "seed", cmd_seed, "load LGD districts and blocks; with --demo also demo data")
+    p.add_argument("--demo", action="store_true", help="also load sample GPs, guest houses, employees, ...")
+
+    sub = group("lgd", "LGD reference data")
+    p = command(sub, "import-gps", cmd_lgd_import_gps, "import GPs from LGD's PRI local bodies CSV")
+    p.add_argument("file")
+
+    sub = group("applications", "certificate applications")
+    p = command(sub, "list", cmd_applications_list, "list applications")
+    p.add_argument("--status", choices=APPLICATION_STATUSES)
+    p.add_argument("--service")
+    p.add_argument("--gp", type=int, metavar="CODE")
+    p = command(sub, "show", cmd_applications_show, "one application with its history")
+    p.add_argument("number")
+    for name, handler, text in (("review", cmd_applications_review, "mark under review; the applicant is told"),
+                                ("approve", cmd_applications_approve, "approve and issue the certificate")):
+        p = command(sub, name, handler, text)
+        p.add_argument("number")
+        p.add_argument("--by", metavar="NAME")
+    p = command(sub, "reject", cmd_applications_reject, "reject with a reason")
+    p.add_argument("number")
+    p.add_argument("--reason", required=True)
+    p.add_argument("--by", metavar="NAME")
+
+    sub = group("bookings", "guest-house bookings")
+    p = command(sub, "list", cmd_bookings_list, "list bookings")
+    p.add_argument("--date", metavar="YYYY-MM-DD", help="bookings that cover this night")
+    p.add_argument("--guest-house", type=int, metavar="ID")
+    p = command(sub, "cancel", cmd_bookings_cancel, "cancel on the panchayat's side; the guest is told")
+    p.add_argument("number")
+    p.add_argument("--reason", required=True)
+    p.add_argument("--by", metavar="NAME")
+
+    sub = group("grievances", "complaints")
+    p = command(sub, "list", cmd_grievances_list, "list complaints")
+    p.add_argument("--status", choices=GRIEVANCE_STATUSES)
+    p.add_argument("--overdue", action="store_true", help="untouched past GRIEVANCE_OVERDUE_DAYS, per block")
+    p = command(sub, "assign", cmd_grievances_assign, "assign to a worker")
+    p.add_argument("number")
+    p.add_argument("--to", required=True, metavar="NAME")
+    p.add_argument("--by", metavar="NAME")
+    p = command(sub, "resolve", cmd_grievances_resolve, "resolve; the complainant is told")
+    p.add_argument("number")
+    p.add_argument("--note", required=True)
+    p.add_argument("--by", metavar="NAME")
+
+    sub = group("employees", "panchayat employees")
+    p = command(sub, "import", cmd_employees_import, "add or update employees from CSV")
+    p.add_argument("file")
+    p.add_argument("--by", metavar="NAME")
+
+    sub = group("payroll", "monthly pay")
+    p = command(sub, "import", cmd_payroll_import, "load pay components per employee and month from CSV")
+    p.add_argument("file")
+    p.add_argument("--by", metavar="NAME")
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    out = Output(getattr(args, "json", False))
+    try:
+        args.handler(args, out)
+    except PanchayatError as error:
+        print(f"error: {error.message('en')}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (OperationalError, ProgrammingError) as error:
+        if "no such table" in str(error) or "does not exist" in str(error):
+            print(f"error: {PanchayatError('database_not_ready').message('en')}", file=sys.stderr)
+            return EXIT_NOT_READY
+        raise
+    finally:
+        db.dispose_engines()
+    return 0

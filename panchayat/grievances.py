@@ -1,0 +1,124 @@
+"""Complaints: lodging, assignment, resolution, rating and the overdue list."""
+from datetime import datetime, timedelta
+from typing import List, Optional
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from panchayat import config, journal
+from panchayat.errors import PanchayatError
+from panchayat.identifiers import next_identifier, parse_identifier
+from panchayat.models import GRIEVANCE_CATEGORIES, Citizen, Grievance, GrievanceUpdate
+
+
+def lodge(
+    session: Session,
+    citizen: Citizen,
+    category: str,
+    description: str,
+    gp_code: Optional[int] = None,
+    location_text: Optional[str] = None,
+    latitude: Optional[float] = None,
+    longitude: Optional[float] = None,
+    at: Optional[datetime] = None,
+) -> Grievance:
+    if category not in GRIEVANCE_CATEGORIES:
+        raise PanchayatError("unknown_category", category=category)
+    description = (description or "").strip()
+    if not description:
+        raise PanchayatError("description_required")
+    gp_code = gp_code or citizen.gp_code
+    if gp_code is None:
+        raise PanchayatError("gp_required")
+    now = at or datetime.utcnow()
+    grievance = Grievance(
+        number=next_identifier(session, "GR", now.year),
+        citizen_id=citizen.id,
+        gp_code=gp_code,
+        category=category,
+        description=description,
+        location_text=location_text,
+        latitude=latitude,
+        longitude=longitude,
+        status="open",
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(grievance)
+    session.flush()
+    session.add(GrievanceUpdate(grievance_id=grievance.id, at=now, actor="citizen", to_status="open"))
+    return grievance
+
+
+def find(session: Session, typed_number: str) -> Grievance:
+    number = parse_identifier(typed_number or "", ("GR",))
+    if number is None:
+        raise PanchayatError("bad_grievance_number", number=typed_number)
+    grievance = session.execute(select(Grievance).where(Grievance.number == number)).scalar_one_or_none()
+    if grievance is None:
+        raise PanchayatError("unknown_grievance", number=number)
+    return grievance
+
+
+def list_grievances(
+    session: Session,
+    status: Optional[str] = None,
+    overdue: bool = False,
+    citizen: Optional[Citizen] = None,
+    now: Optional[datetime] = None,
+) -> List[Grievance]:
+    query = select(Grievance).order_by(Grievance.created_at, Grievance.id)
+    if status:
+        query = query.where(Grievance.status == status)
+    if overdue:
+        cutoff = (now or datetime.utcnow()) - timedelta(days=config.GRIEVANCE_OVERDUE_DAYS)
+        query = query.where(Grievance.status != "resolved", Grievance.updated_at < cutoff)
+    if citizen is not None:
+        query = query.where(Grievance.citizen_id == citizen.id)
+    return list(session.execute(query).scalars())
+
+
+def _move(session: Session, grievance: Grievance, to_status: str, actor: str, note: Optional[str]) -> None:
+    old = grievance.status
+    now = datetime.utcnow()
+    grievance.status = to_status
+    grievance.updated_at = now
+    session.add(GrievanceUpdate(grievance_id=grievance.id, at=now, actor=actor, from_status=old,
+                                to_status=to_status, note=note))
+    journal.audit(session, actor=actor, action=f"grievance_{to_status}", entity_type="grievance",
+                  entity_ref=grievance.number, old_state=old, new_state=to_status, reason=note)
+
+
+def assign(session: Session, grievance: Grievance, assignee: str, actor: str) -> None:
+    assignee = (assignee or "").strip()
+    if not assignee:
+        raise PanchayatError("assignee_required")
+    if grievance.status == "resolved":
+        raise PanchayatError("grievance_resolved_already", number=grievance.number)
+    grievance.assigned_to = assignee
+    _move(session, grievance, "assigned", actor, f"assigned to {assignee}")
+    journal.notify(session, grievance.citizen, "grievance_assigned", number=grievance.number,
+                   category=grievance.category)
+
+
+def resolve(session: Session, grievance: Grievance, note: str, actor: str) -> None:
+    note = (note or "").strip()
+    if not note:
+        raise PanchayatError("note_required")
+    if grievance.status == "resolved":
+        raise PanchayatError("grievance_resolved_already", number=grievance.number)
+    grievance.resolution_note = note
+    grievance.resolved_at = datetime.utcnow()
+    _move(session, grievance, "resolved", actor, note)
+    journal.notify(session, grievance.citizen, "grievance_resolved", number=grievance.number,
+                   category=grievance.category, note=note)
+
+
+def rate(session: Session, grievance: Grievance, citizen: Citizen, rating: int) -> None:
+    if grievance.citizen_id != citizen.id:
+        raise PanchayatError("not_yours")
+    if grievance.status != "resolved":
+        raise PanchayatError("grievance_not_resolved", number=grievance.number)
+    if rating not in (1, 2, 3, 4, 5):
+        raise PanchayatError("bad_rating")
+    grievance.rating = rating
