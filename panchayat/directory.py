@@ -273,3 +273,16 @@ def iter_blocks_of(session: Session, district_code: int) -> Iterable[Block]:
     return session.execute(
         select(Block).where(Block.district_code == district_code).order_by(Block.name_en)
     ).scalars()
+
+
+def resolve_gram_panchayat(session: Session, typed: str) -> List[GramPanchayat]:
+    """What a citizen typed (a name in either script, or an LGD code) -> the GPs it may mean.
+
+    One result is an answer; several mean "ask which"; none means "not found".
+    """
+    typed = (typed or "").strip().translate(_BENGALI_DIGITS)
+    if typed.isdigit():
+        gp = session.get(GramPanchayat, int(typed))
+        return [gp] if gp else []
+    found = find_gram_panchayats(session, typed)
+    return [m.gp for m in found if m.score == found[0].score] if found else []

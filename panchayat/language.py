@@ -15,14 +15,14 @@ BANGLISH_WORDS = frozenset(
     chai chay chaai chaichi lagbe dorkar dorkaar darkar debe diben dao din dite deben den
     koro korbo korte korun korben kore kora korchi korlam korechi koreche jabe jabo jai jete
     bolo bolun bolben balo janao janan jante janben jana dekhao dekhan dekhte dekhi
-    er ta ti tar take te theke kache jonno jnno jonyo diye sathe songe o ar aro ebong kintu
-    nomoskar nomoshkar namaskar nomaskar nomoskaar pronam salam assalamu dhonnobad dhanyabad dhonyobad dhonyabad
+    er ta ti tar te theke kache jonno jnno jonyo diye sathe songe aro ebong kintu
+    nomoskar nomoshkar nomaskar nomoskaar pronam dhonnobad dhanyabad dhonyobad dhonyabad
     dhonnyobad donnobad thik acha accha achha bhalo valo khub onek bhai dada didi boudi kaku
     haan hya hyan ha hae ji na
     kaj kaaj barir bari barite ghor jomi jami jomir dokan dokaner byabsa byabsar babsa byaboshay
     abedon aabedon abedan sonshapotro songshapotro shongshapotro shonshapotro patro
-    panchayat er panchayet er ofis offis ophis khola bondho bandho somoy samay ghonta
-    pradhan prodhan sochib sachib sachiv thikana thikana thikanata phone nombor nambar
+    ofis offis ophis khola bondho bandho somoy samay ghonta
+    sochib sachib sachiv thikana thikanata nombor nambar
     rasta rastar alo batti jol jal joler kol nordoma nodorma moyla
     beton betan maine mayne mashik masher mas maser bochor bochorer bochhor gato gotokal
     kal kalke porshu porsu aaj aj ajke akhon ekhon shuru sesh shesh

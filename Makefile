@@ -1,0 +1,46 @@
+# Smart Panchayat: `make run` to talk to the assistant, `make test` to test everything.
+SHELL := /bin/bash
+PY := .venv/bin/python
+RASA := .venv/bin/rasa
+
+# Quiet the libraries' own deprecation chatter; Rasa's data warnings stay visible.
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export PYTHONWARNINGS := ignore::DeprecationWarning
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+.PHONY: setup run serve chat train validate db test pytest test-stories
+
+setup:
+	@bash scripts/setup.sh
+
+## The assistant with a terminal chat (SQLite, demo data, trained model).
+run: setup train db
+	@$(PY) scripts/stack.py run
+
+## Servers only (REST always; WhatsApp when WHATSAPP_* is set), for operators and scripts.
+serve: setup train db
+	@$(PY) scripts/stack.py serve
+
+## A terminal chat against servers that already run.
+chat: setup
+	@$(PY) scripts/chat.py
+
+train: setup
+	@bash scripts/train.sh
+
+## Create or migrate the database; load demo data into an empty one.
+db: setup
+	@$(PY) scripts/stack.py db
+
+validate: setup
+	$(RASA) data validate --fail-on-warnings
+
+pytest: setup
+	$(PY) -m pytest -q tests
+
+test-stories: setup train
+	$(RASA) test core --stories tests/stories --fail-on-prediction-errors --out results/stories
+
+## Everything CI runs.
+test: setup validate train pytest test-stories

@@ -1,0 +1,144 @@
+"""Who is writing: reply language, language choice, and the citizen's gram panchayat."""
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import language_of, say, say_sorry, with_session
+from panchayat import citizens
+from panchayat.catalogue import localised, text
+from panchayat.directory import gp_profile, resolve_gram_panchayat
+from panchayat.language import detect_language
+
+
+class ActionIdentifyCitizen(Action):
+    """Runs after every user message (custom slot mapping): reply language and whether the GP is known."""
+
+    def name(self) -> Text:
+        return "action_identify_citizen"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        text = tracker.latest_message.get("text") or ""
+        detected = detect_language(text)
+
+        def decide(session):
+            citizen = citizens.get_or_create(session, tracker.sender_id)
+            return citizens.reply_language(session, citizen, detected), citizen.gp_code is not None
+
+        try:
+            language, gp_known = await with_session(decide)
+        except Exception:  # the database is down: still answer in the language of the message
+            language, gp_known = detected or tracker.get_slot("language") or "bn", False
+        return [SlotSet("language", language), SlotSet("gp_known", gp_known)]
+
+
+class ActionChangeLanguage(Action):
+    def name(self) -> Text:
+        return "action_change_language"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        wanted = next(tracker.get_latest_entity_values("language"), None)
+        current = language_of(tracker)
+        if wanted not in ("bn", "en"):
+            # No language named: offer both, each in its own words.
+            say(dispatcher, "language_ask", current, buttons=[
+                {"title": "বাংলা", "payload": '/change_language{"language": "bn"}'},
+                {"title": "English", "payload": '/change_language{"language": "en"}'},
+            ])
+            return []
+
+        def remember(session):
+            citizens.choose_language(session, citizens.get_or_create(session, tracker.sender_id), wanted)
+
+        try:
+            await with_session(remember)
+        except Exception as error:
+            say_sorry(dispatcher, current, error)
+            return []
+        say(dispatcher, "language_changed", wanted)
+        return [SlotSet("language", wanted)]
+
+
+def gp_names(profile: Dict, language: str) -> Dict[str, str]:
+    return {
+        "gp": localised(profile["name"]["en"], profile["name"]["bn"], language),
+        "block": localised(profile["block"]["en"], profile["block"]["bn"], language),
+        "district": localised(profile["district"]["en"], profile["district"]["bn"], language),
+    }
+
+
+async def choose_gram_panchayat(dispatcher: CollectingDispatcher, tracker: Tracker,
+                                typed: str) -> Optional[Dict]:
+    """Finds the GP the citizen typed and remembers it; asks back when ambiguous or unknown.
+
+    Returns the GP's profile when exactly one matched, else None.
+    """
+    language = language_of(tracker)
+
+    def resolve(session):
+        matches = resolve_gram_panchayat(session, typed)
+        if len(matches) == 1:
+            citizens.set_gram_panchayat(session, citizens.get_or_create(session, tracker.sender_id), matches[0])
+        return [gp_profile(gp) for gp in matches]
+
+    try:
+        profiles = await with_session(resolve)
+    except Exception as error:
+        say_sorry(dispatcher, language, error)
+        return None
+    if not profiles:
+        say(dispatcher, "gp_not_found", language, typed=typed.strip()[:60])
+        return None
+    if len(profiles) > 1:
+        buttons = [{"title": text("gp_choice", language, **gp_names(p, language)),
+                    "payload": f'/inform_panchayat{{"gram_panchayat": "{p["code"]}"}}'}
+                   for p in profiles]
+        say(dispatcher, "gp_ambiguous", language, buttons=buttons)
+        return None
+    say(dispatcher, "gp_saved", language, **gp_names(profiles[0], language))
+    return profiles[0]
+
+
+def typed_gram_panchayat(tracker: Tracker) -> str:
+    entity = next(tracker.get_latest_entity_values("gram_panchayat"), None)
+    return entity or tracker.latest_message.get("text") or ""
+
+
+class ActionSetPanchayat(Action):
+    """The citizen names their gram panchayat outside any question."""
+
+    def name(self) -> Text:
+        return "action_set_panchayat"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        profile = await choose_gram_panchayat(dispatcher, tracker, typed_gram_panchayat(tracker))
+        return [SlotSet("gp_known", True)] if profile else []
+
+
+class ActionAskGpName(Action):
+    def name(self) -> Text:
+        return "action_ask_gp_name"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        say(dispatcher, "gp_ask", language_of(tracker))
+        return []
+
+
+class ValidateGpForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_gp_form"
+
+    async def validate_gp_name(self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                               domain: Dict[Text, Any]) -> Dict[Text, Any]:
+        typed = str(slot_value or "")
+        if typed.startswith("/"):  # a button's payload: the entity holds the GP's code
+            typed = typed_gram_panchayat(tracker)
+        profile = await choose_gram_panchayat(dispatcher, tracker, typed)
+        if profile is None:
+            return {"gp_name": None}
+        return {"gp_name": str(profile["code"]), "gp_known": True}

@@ -1,0 +1,43 @@
+"""What every action needs: the reply language, the database off the event loop, catalogue texts."""
+import asyncio
+import functools
+import logging
+from typing import Any, Callable, Optional
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from panchayat import catalogue, db
+
+logger = logging.getLogger(__name__)
+
+
+def language_of(tracker: Tracker) -> str:
+    return tracker.get_slot("language") or "bn"
+
+
+async def in_executor(func: Callable, *args: Any) -> Any:
+    """Runs blocking work (queries, PDF rendering) in a thread, keeping the event loop free for other users."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(None, functools.partial(func, *args))
+
+
+async def with_session(func: Callable, *args: Any) -> Any:
+    """Runs `func(session, *args)` in one transaction, off the event loop."""
+
+    def unit_of_work():
+        with db.session_scope() as session:
+            return func(session, *args)
+
+    return await in_executor(unit_of_work)
+
+
+def say(dispatcher: CollectingDispatcher, key: str, language: str, buttons: Optional[list] = None,
+        **params: Any) -> None:
+    dispatcher.utter_message(text=catalogue.text(key, language, **params), buttons=buttons or [])
+
+
+def say_sorry(dispatcher: CollectingDispatcher, language: str, error: Exception) -> None:
+    """A failure on our side: log it for the operator, tell the user plainly, leak nothing."""
+    logger.exception("action failed: %s", type(error).__name__)
+    say(dispatcher, "try_again", language)
