@@ -213,12 +213,13 @@ def import_gram_panchayats(session: Session, path: Path) -> int:
             raise PanchayatError("csv_columns", path=str(path), needed="local body code, name, block")
         blocks = list(session.execute(select(Block)).scalars())
         by_code = {b.lgd_code: b for b in blocks}
-        by_name: Dict[Tuple[Optional[int], str], List[Block]] = {}
+        # (district or None, spelling key) -> blocks, by code so two spellings don't count twice
+        by_name: Dict[Tuple[Optional[int], str], Dict[int, Block]] = {}
         for block in blocks:
             for spelling in (block.name_en, block.alt_name_en):
                 if spelling:
-                    by_name.setdefault((block.district_code, name_key(spelling)), []).append(block)
-                    by_name.setdefault((None, name_key(spelling)), []).append(block)
+                    for district in (block.district_code, None):
+                        by_name.setdefault((district, name_key(spelling)), {})[block.lgd_code] = block
         districts = {name_key(d.name_en): d.lgd_code for d in session.execute(select(District)).scalars()}
         districts.update({name_key(d.name_lgd): d.lgd_code for d in session.execute(select(District)).scalars()})
 
@@ -245,7 +246,7 @@ def import_gram_panchayats(session: Session, path: Path) -> int:
                     district_code = int(row[column["district_code"]])
                 elif column["district_name"]:
                     district_code = districts.get(name_key(row.get(column["district_name"]) or ""))
-                candidates = by_name.get((district_code, name_key(row.get(column["block_name"]) or "")), [])
+                candidates = list(by_name.get((district_code, name_key(row.get(column["block_name"]) or "")), {}).values())
                 block = candidates[0] if len(candidates) == 1 else None
             if block is None:
                 errors.append(f"line {line}: block of {name_en!r} not found among West Bengal's LGD blocks")

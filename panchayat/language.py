@@ -31,12 +31,32 @@ BANGLISH_WORDS = frozenset(
 ) - {"a", "i", "to", "he", "we", "me", "be", "do", "go", "so", "no", "on", "in", "at", "us", "ok"}
 
 
+# Common English words. A Latin-script line needs one of them to count as English, so that
+# a bare name ("Hanskhali", "Bagula 1") says nothing about the writer's language.
+ENGLISH_WORDS = frozenset(
+    """
+    a an the i me my mine we our us you your he she it they them their this that these those
+    is am are was were be been being do does did have has had will would can could shall should may might must
+    what when where who whom whose which why how
+    want need get give send show tell help apply check know see find book cancel pay make take get let
+    please thanks thank hello hi hey good morning evening night bye goodbye welcome sorry yes no not
+    and or but if of to in on at for from with by about as into over under after before up down out
+    all any some many much more most other another each every one two three first last next
+    today tomorrow yesterday now later day days week month year time hours hour open close closed
+    office panchayat certificate licence license application status number download apply form
+    booking room guest house complaint problem light water road drain salary slip statement pay
+    name address phone contact person human bot language english bengali speak talk reply
+    there here again still just only also very well ok okay done
+    weather song match ticket train recharge cricket
+    """.split()
+)
+
 # Words both kinds of writer use; alone they say nothing about the language.
 NEUTRAL_WORDS = frozenset("ok okay okk k hmm hm yes no menu pdf id no number".split())
 
 
 def detect_language(text: str) -> Optional[str]:
-    """`bn`, `en`, or None when the text carries no language (digits, an identifier, an emoji)."""
+    """`bn`, `en`, or None when the text carries no language (a name, digits, an identifier, an emoji)."""
     if not text or text.startswith("/"):
         return None
     if _BENGALI.search(text):
@@ -50,4 +70,6 @@ def detect_language(text: str) -> Optional[str]:
         return None
     if any(word in BANGLISH_WORDS for word in words):
         return "bn"
-    return "en"
+    if any(word in ENGLISH_WORDS for word in words):
+        return "en"
+    return None

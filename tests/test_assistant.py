@@ -1,0 +1,81 @@
+"""The served assistant end to end: stack.py starts both servers; we talk over the REST channel."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from tests.conftest import ROOT
+
+MODEL = ROOT / "models" / "panchayat.tar.gz"
+RASA_PORT, ACTION_PORT = 5105, 5155
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory):
+    if not MODEL.exists():
+        pytest.fail("no trained model: run `make train` (make test does it first)")
+    var = tmp_path_factory.mktemp("var")
+    env = dict(os.environ, PANCHAYAT_VAR_DIR=str(var), DATABASE_URL=f"sqlite:///{var / 'panchayat.db'}",
+               RASA_PORT=str(RASA_PORT), ACTION_PORT=str(ACTION_PORT))
+    subprocess.run([sys.executable, "scripts/stack.py", "db"], cwd=ROOT, env=env, check=True, capture_output=True)
+    server = subprocess.Popen([sys.executable, "scripts/stack.py", "serve"], cwd=ROOT, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.time() + 300
+    for line in server.stdout:
+        if "serve: ready" in line:
+            break
+        if time.time() > deadline or server.poll() is not None:
+            pytest.fail(f"the assistant did not start: {line}")
+    yield f"http://localhost:{RASA_PORT}", var
+    server.send_signal(signal.SIGTERM)
+    assert server.wait(timeout=60) == 0
+    # Everything the stack started has stopped: the ports are free again.
+    for port in (RASA_PORT, ACTION_PORT):
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"http://localhost:{port}/", timeout=2)
+
+
+def say(url, sender, text):
+    reply = requests.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60)
+    reply.raise_for_status()
+    return [m.get("text", "") for m in reply.json()]
+
+
+def test_bengali_greeting_gets_the_menu_in_bengali(assistant):
+    url, _ = assistant
+    greeting, menu = say(url, "demo-citizen", "নমস্কার")
+    assert greeting.startswith("নমস্কার!")
+    assert "ট্রেড এনওসি" in menu and "অতিথিশালা" in menu
+
+
+def test_english_greeting_gets_the_menu_in_english(assistant):
+    url, _ = assistant
+    greeting, menu = say(url, "demo-citizen", "hello")
+    assert greeting.startswith("Hello!")
+    assert "Trade NOC" in menu and "guest-house" in menu
+
+
+def test_office_hours_of_the_sample_gp(assistant):
+    url, _ = assistant
+    answer = say(url, "demo-citizen", "পঞ্চায়েত অফিস কখন খোলা থাকে?")
+    assert answer[0] == ("বগুলা-১ গ্রাম পঞ্চায়েত অফিস খোলা থাকে: সোমবার থেকে শুক্রবার সকাল ১০:৩০ থেকে বিকেল ৫:৩০, "
+                         "শনিবার সকাল ১০:৩০ থেকে দুপুর ২টো; রবিবার ও সরকারি ছুটির দিন বন্ধ।")
+
+
+def test_new_villager_is_asked_for_the_gp_then_answered(assistant):
+    url, _ = assistant
+    asked = say(url, "villager-without-gp", "office kokhon khola thake")
+    assert asked == ["আপনি কোন গ্রাম পঞ্চায়েতের বাসিন্দা? পঞ্চায়েতের নাম লিখুন (যেমন: বগুলা-১)।"]
+    answered = say(url, "villager-without-gp", "Hanskhali")
+    assert answered[0].startswith("ঠিক আছে: হাঁসখালি গ্রাম পঞ্চায়েত")
+    assert answered[1].startswith("হাঁসখালি গ্রাম পঞ্চায়েত অফিস খোলা থাকে")
+
+
+def test_out_of_scope_and_goodbye(assistant):
+    url, _ = assistant
+    assert say(url, "demo-citizen", "what is the weather today")[0].startswith("Sorry, I can't help with that")
+    assert say(url, "demo-citizen", "আসি")[0].startswith("ভালো থাকবেন")
