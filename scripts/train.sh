@@ -5,8 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 MODEL=models/panchayat.tar.gz
 STAMP=models/.fingerprint
-fingerprint=$( { ls config.yml domain.yml; find data nlu -type f \( -name '*.yml' -o -name '*.py' -o -name '*.txt' \) 2>/dev/null; } \
-  | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1)
+inputs=(config.yml domain.yml)
+for dir in data nlu; do
+  [ -d "$dir" ] && while IFS= read -r file; do inputs+=("$file"); done < <(find "$dir" -type f \( -name '*.yml' -o -name '*.py' -o -name '*.txt' \))
+done
+fingerprint=$(printf '%s\n' "${inputs[@]}" | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1)
 if [ -f "$MODEL" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$fingerprint" ] && [ "${FORCE_TRAIN:-0}" != 1 ]; then
   echo "train: model is up to date ($MODEL)"
   exit 0
