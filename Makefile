@@ -9,7 +9,7 @@ export PYTHONWARNINGS := ignore::DeprecationWarning
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: setup run serve chat train validate db test pytest test-stories
+.PHONY: setup run serve chat train validate db test pytest test-stories evaluate-nlu
 
 setup:
 	@bash scripts/setup.sh
@@ -43,4 +43,8 @@ test-stories: setup train
 	$(RASA) test core --stories tests/stories --fail-on-prediction-errors --out results/stories
 
 ## Everything CI runs.
-test: setup validate train pytest test-stories
+test: setup validate train pytest test-stories evaluate-nlu
+
+## NLU: held-out test, 5-fold cross-validation, docs/nlu-report.md and the macro-F1 gate.
+evaluate-nlu: setup train
+	PYTHONPATH=. $(PY) scripts/evaluate_nlu.py

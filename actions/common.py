@@ -41,3 +41,17 @@ def say_sorry(dispatcher: CollectingDispatcher, language: str, error: Exception)
     """A failure on our side: log it for the operator, tell the user plainly, leak nothing."""
     logger.exception("action failed: %s", type(error).__name__)
     say(dispatcher, "try_again", language)
+
+
+def day(value, language: str) -> str:
+    """A date as villagers write it (15/12/2026), in the reader's digits."""
+    return catalogue.digits(value.strftime("%d/%m/%Y"), language)
+
+
+def rupees(paise: int, language: str) -> str:
+    amount = f"{paise / 100:,.2f}".replace(".00", "")
+    return catalogue.digits(amount, language)
+
+
+def latest_entity(tracker, name: str):
+    return next(tracker.get_latest_entity_values(name), None)

@@ -155,3 +155,12 @@ def _years_later(start: date, years: int) -> date:
         return start.replace(year=start.year + years)
     except ValueError:  # 29 February
         return start.replace(year=start.year + years, day=28)
+
+
+def find_own(session: Session, number: str, citizen: Citizen) -> Optional[Application]:
+    """The citizen's own application by canonical number; None for unknown and for someone
+    else's alike, so that a stranger learns nothing."""
+    application = session.execute(select(Application).where(Application.number == number)).scalar_one_or_none()
+    if application is None or application.citizen_id != citizen.id:
+        return None
+    return application

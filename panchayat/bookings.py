@@ -129,3 +129,11 @@ def cancel(session: Session, booking: Booking, by: str, actor: str, reason: Opti
                    guest_house_bn=booking.guest_house.name_bn or booking.guest_house.name_en,
                    check_in=booking.check_in.isoformat(), check_out=booking.check_out.isoformat(),
                    reason=reason or "")
+
+
+def find_own(session: Session, number: str, citizen: Citizen) -> Optional[Booking]:
+    """The citizen's own booking; None for unknown and for someone else's alike."""
+    booking = session.execute(select(Booking).where(Booking.number == number)).scalar_one_or_none()
+    if booking is None or booking.citizen_id != citizen.id:
+        return None
+    return booking

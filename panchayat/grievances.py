@@ -122,3 +122,11 @@ def rate(session: Session, grievance: Grievance, citizen: Citizen, rating: int) 
     if rating not in (1, 2, 3, 4, 5):
         raise PanchayatError("bad_rating")
     grievance.rating = rating
+
+
+def find_own(session: Session, number: str, citizen: Citizen) -> Optional[Grievance]:
+    """The citizen's own complaint; None for unknown and for someone else's alike."""
+    grievance = session.execute(select(Grievance).where(Grievance.number == number)).scalar_one_or_none()
+    if grievance is None or grievance.citizen_id != citizen.id:
+        return None
+    return grievance

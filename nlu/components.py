@@ -1,0 +1,244 @@
+"""Custom Rasa NLU components for Bengali, English and Banglish.
+
+- BengaliTokenizer: whitespace tokens whose text is normalised (NFC, joiners,
+  look-alikes, Bengali digits) and whose lemma is a cross-script phonetic key;
+  offsets still point into the original message, so entities stay aligned.
+- IdentifierExtractor: application, booking and grievance numbers typed loosely,
+  in canonical form.
+- EntityNormalizer: maps extracted values to the contract's normalised values
+  (services, categories, languages, months, financial years, LGD codes).
+"""
+from __future__ import annotations
+
+import logging
+import time
+from difflib import SequenceMatcher
+from typing import Any, Dict, List, Optional, Text, Tuple
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.nlu.tokenizers.tokenizer import Token
+from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
+from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+import rasa.shared.utils.io
+
+from panchayat.bengali import normalize, phonetic_key
+from panchayat.identifiers import find_identifiers
+from panchayat.periods import parse_financial_year, parse_month
+
+logger = logging.getLogger(__name__)
+
+IDENTIFIER_ENTITIES = {"BP": "application_number", "TN": "application_number", "BN": "application_number",
+                       "GH": "booking_number", "GR": "grievance_number"}
+CLOSED_VALUES = {
+    "service": {"building_permission", "trade_noc", "business_noc"},
+    "grievance_category": {"street_light", "drinking_water", "tube_well", "drainage", "road", "sanitation",
+                           "other"},
+    "language": {"bn", "en"},
+}
+
+
+def span_key(text: str) -> str:
+    return " ".join(filter(None, (phonetic_key(word) for word in normalize(text).split())))
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
+class BengaliTokenizer(WhitespaceTokenizer):
+    """Whitespace tokens (Bengali words stay whole), normalised, with a phonetic-key lemma."""
+
+    def tokenize(self, message: Message, attribute: Text) -> List[Token]:
+        tokens = super().tokenize(message, attribute)
+        for token in tokens:
+            text = normalize(token.text).replace(" ", "") or token.text
+            token.text = text
+            token.lemma = phonetic_key(text) or text.lower()
+        return tokens
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
+class IdentifierExtractor(GraphComponent, EntityExtractorMixin):
+    """Finds BP/TN/BN/GH/GR numbers in any spelling and returns them canonical."""
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> IdentifierExtractor:
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT) or ""
+            found = [
+                {"entity": IDENTIFIER_ENTITIES[value[:2]], "start": start, "end": end, "value": value,
+                 "confidence": 1.0, "extractor": self.__class__.__name__}
+                for start, end, value in find_identifiers(text)
+            ]
+            if not found:
+                continue
+            # An identifier is never also part of another entity.
+            kept = [e for e in message.get(ENTITIES, [])
+                    if not any(e["start"] < f["end"] and f["start"] < e["end"] for f in found)]
+            message.set(ENTITIES, kept + found, add_to_output=True)
+        return messages
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
+class EntityNormalizer(GraphComponent, EntityExtractorMixin):
+    """Brings every extracted value to the normalised form of the NLU contract.
+
+    Closed sets (service, grievance_category, language) are matched by phonetic
+    key against every spelling seen in training, so a spelling never trained on
+    ("tred lisens") still finds its value.
+    """
+
+    FILENAME = "normalizer.json"
+    GP_CACHE_SECONDS = 300
+
+    def __init__(self, model_storage: ModelStorage, resource: Resource,
+                 spellings: Optional[Dict[str, List[Tuple[str, str]]]] = None) -> None:
+        self._model_storage = model_storage
+        self._resource = resource
+        self.spellings = spellings or {}
+        self._gp_cache: Tuple[float, Dict[str, List[int]]] = (0.0, {})
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> EntityNormalizer:
+        return cls(model_storage, resource)
+
+    @classmethod
+    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> EntityNormalizer:
+        spellings = None
+        try:
+            with model_storage.read_from(resource) as storage:
+                spellings = rasa.shared.utils.io.read_json_file(storage / cls.FILENAME)
+        except (ValueError, FileNotFoundError):
+            logger.debug("EntityNormalizer has no stored spellings")
+        return cls(model_storage, resource, spellings)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        spellings: Dict[str, Dict[str, str]] = {entity: {} for entity in CLOSED_VALUES}
+        synonyms = {key.lower(): value for key, value in training_data.entity_synonyms.items()}
+        for example in training_data.entity_examples:
+            for entity in example.get(ENTITIES, []):
+                kind = entity["entity"]
+                if kind not in CLOSED_VALUES:
+                    continue
+                surface = example.get(TEXT)[entity["start"]:entity["end"]]
+                value = str(entity.get("value", surface))
+                value = synonyms.get(value.lower(), value)
+                if value in CLOSED_VALUES[kind]:
+                    spellings[kind][span_key(surface)] = value
+        for surface, value in synonyms.items():
+            for kind, allowed in CLOSED_VALUES.items():
+                if value in allowed:
+                    spellings[kind][span_key(surface)] = value
+        self.spellings = {kind: sorted(table.items()) for kind, table in spellings.items()}
+        with self._model_storage.write_to(self._resource) as storage:
+            rasa.shared.utils.io.dump_obj_as_json_to_file(storage / self.FILENAME, self.spellings)
+        return self._resource
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            entities = message.get(ENTITIES, [])
+            if not entities:
+                continue
+            text = message.get(TEXT) or ""
+            for entity in entities:
+                normalised = self.normalise(entity, text)
+                if normalised is not None and normalised != entity.get("value"):
+                    entity["value"] = normalised
+                    entity.setdefault("processors", []).append(self.__class__.__name__)
+            message.set(ENTITIES, entities, add_to_output=True)
+        return messages
+
+    def normalise(self, entity: Dict[str, Any], text: str) -> Optional[Any]:
+        kind, value = entity["entity"], str(entity.get("value", ""))
+        surface = text[entity["start"]:entity["end"]] if "start" in entity else value
+        if kind in CLOSED_VALUES:
+            return value if value in CLOSED_VALUES[kind] else self._closest(kind, surface)
+        if kind == "month":
+            return parse_month(surface) or parse_month(text)
+        if kind == "financial_year":
+            return parse_financial_year(surface) or parse_financial_year(text)
+        if kind in ("district", "block"):
+            codes = lgd_index().get(kind, {}).get(_unit_key(surface), [])
+            return codes[0] if len(codes) == 1 else None  # a name shared by two blocks stays a name
+        if kind == "gram_panchayat":
+            codes = self._gram_panchayat_codes(surface)
+            return codes[0] if len(codes) == 1 else None
+        return None
+
+    def _closest(self, kind: str, surface: str) -> Optional[str]:
+        key = span_key(surface)
+        best, best_score = None, 0.0
+        for known, value in self.spellings.get(kind, []):
+            score = 1.0 if known == key else SequenceMatcher(None, key, known).ratio()
+            if score > best_score:
+                best, best_score = value, score
+        return best if best_score >= 0.75 else None
+
+    def _gram_panchayat_codes(self, surface: str) -> List[int]:
+        """GP names -> LGD codes from the panchayat database, refreshed every few minutes."""
+        loaded_at, index = self._gp_cache
+        if time.time() - loaded_at > self.GP_CACHE_SECONDS:
+            index = gram_panchayat_index()
+            self._gp_cache = (time.time(), index)
+        return index.get(_unit_key(surface), [])
+
+
+def _unit_key(name: str) -> str:
+    from panchayat.directory import name_key
+
+    return name_key(name)
+
+
+_LGD_INDEX: Dict[str, Dict[str, List[int]]] = {}
+
+
+def lgd_index() -> Dict[str, Dict[str, List[int]]]:
+    """District and block names (English, LGD and Bengali spellings) -> LGD codes, from the shipped CSVs."""
+    if not _LGD_INDEX:
+        import csv
+
+        from panchayat.directory import DISTRICT_NAMES_BN, LGD_DIR
+
+        districts: Dict[str, set] = {}
+        with open(LGD_DIR / "wb_districts.csv", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                code = int(row["district_code"])
+                for name in (row["district_name"], row["district_name_lgd_2026"], DISTRICT_NAMES_BN.get(code, "")):
+                    if name:
+                        districts.setdefault(_unit_key(name), set()).add(code)
+        blocks: Dict[str, set] = {}
+        with open(LGD_DIR / "wb_blocks.csv", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                blocks.setdefault(_unit_key(row["block_name"]), set()).add(int(row["block_code"]))
+        _LGD_INDEX.update(district={k: sorted(v) for k, v in districts.items()},
+                          block={k: sorted(v) for k, v in blocks.items()})
+    return _LGD_INDEX
+
+
+def gram_panchayat_index() -> Dict[str, List[int]]:
+    try:
+        from sqlalchemy import select
+
+        from panchayat import db
+        from panchayat.models import GramPanchayat
+
+        index: Dict[str, List[int]] = {}
+        with db.session_scope() as session:
+            for code, name_en, name_bn in session.execute(
+                select(GramPanchayat.lgd_code, GramPanchayat.name_en, GramPanchayat.name_bn)
+            ):
+                for name in {name_en, name_bn} - {None}:
+                    index.setdefault(_unit_key(name), []).append(code)
+        return {key: sorted(set(codes)) for key, codes in index.items()}
+    except Exception as error:  # no database here (e.g. while training): keep the typed name
+        logger.debug("GP index unavailable: %s", type(error).__name__)
+        return {}

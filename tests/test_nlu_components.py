@@ -1,0 +1,155 @@
+"""Custom NLU components: normalisation keeps offsets, phonetic keys meet across scripts,
+identifiers and values come out in the contract's normalised form."""
+from datetime import date
+
+import pytest
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from nlu.components import BengaliTokenizer, EntityNormalizer, IdentifierExtractor, lgd_index, span_key
+from panchayat.bengali import normalize, phonetic_key
+from panchayat.periods import financial_year_of, parse_financial_year, parse_month
+
+TODAY = date(2026, 11, 28)
+
+
+@pytest.mark.parametrize("latin, bengali", [
+    ("certificate", "সার্টিফিকেট"), ("abedon", "আবেদন"), ("trade", "ট্রেড"), ("licence", "লাইসেন্স"),
+    ("panchayat", "পঞ্চায়েত"), ("chai", "চাই"), ("kokhon", "কখন"), ("nomoskar", "নমস্কার"),
+    ("dhonnobad", "ধন্যবাদ"), ("dhanyabad", "ধন্যবাদ"), ("dhonyobad", "ধন্যবাদ"), ("booking", "বুকিং"),
+    ("ovijog", "অভিযোগ"), ("beton", "বেতন"), ("bari", "বাড়ি"),
+])
+def test_a_banglish_word_and_its_bengali_twin_share_a_phonetic_key(latin, bengali):
+    assert phonetic_key(latin) == phonetic_key(bengali)
+
+
+@pytest.mark.parametrize("a, b", [("abedon", "trade"), ("চাই", "নাই"), ("beton", "bari")])
+def test_different_words_keep_different_keys(a, b):
+    assert phonetic_key(a) != phonetic_key(b)
+
+
+def test_normalize_unifies_what_looks_the_same():
+    composed, decomposed = "\u09df", "\u09af\u09bc"  # য় typed two ways
+    assert normalize(composed) == normalize(decomposed)
+    assert normalize("\u0985\u09be") == "\u0986"  # অ + া is আ
+    assert normalize("ক\u200dখ\u200c") == "কখ"  # joiners go
+    assert normalize("২০২৬") == "2026"
+    assert normalize("\u09a4\u09cd\u200d") == "\u09ce"  # khanda ta
+
+
+def tokens(text):
+    message = Message.build(text=text)
+    tokenizer = BengaliTokenizer(BengaliTokenizer.get_default_config())
+    return tokenizer.tokenize(message, "text")
+
+
+def test_tokens_are_normalised_but_offsets_point_into_the_typed_text():
+    text = "আমার টি\u200cএন ২০২৬ ৪৫ চাই।"
+    result = tokens(text)
+    assert [t.text for t in result] == ["আমার", "টিএন", "2026", "45", "চাই"]
+    assert [text[t.start:t.end] for t in result] == ["আমার", "টি\u200cএন", "২০২৬", "৪৫", "চাই"]
+    assert result[-1].lemma == phonetic_key("chai")
+
+
+def test_bengali_words_stay_whole_across_vowel_signs():
+    assert [t.text for t in tokens("রাস্তার আলো জ্বলছে না")] == ["রাস্তার", "আলো", "জ্বলছে", "না"]
+
+
+def extract(text, entities=None):
+    message = Message.build(text=text)
+    message.set("entities", list(entities or []))
+    IdentifierExtractor().process([message])
+    return message.get("entities")
+
+
+@pytest.mark.parametrize("text, entity, value", [
+    ("tn/2026/45 er status", "application_number", "TN-2026-000045"),
+    ("আমার আবেদন টিএন ২০২৬ ৪৫ এর কী হল", "application_number", "TN-2026-000045"),
+    ("cancel gh 2026 7", "booking_number", "GH-2026-000007"),
+    ("অভিযোগ জিআর-২০২৬-৩", "grievance_number", "GR-2026-000003"),
+    ("BP2026000012 download", "application_number", "BP-2026-000012"),
+])
+def test_identifier_extractor(text, entity, value):
+    (found,) = extract(text)
+    assert (found["entity"], found["value"]) == (entity, value)
+    assert text[found["start"]:found["end"]].replace(" ", "")[:2].lower() in ("tn", "টি", "gh", "জি", "bp")
+
+
+def test_identifier_replaces_an_overlapping_guess_of_another_extractor():
+    guessed = [{"entity": "date", "start": 3, "end": 7, "value": "2026", "extractor": "DIETClassifier"}]
+    (found,) = extract("tn 2026 45", guessed)
+    assert found["entity"] == "application_number"
+
+
+@pytest.fixture(scope="module")
+def normalizer(tmp_path_factory):
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+
+    storage = LocalModelStorage(tmp_path_factory.mktemp("storage"))
+    component = EntityNormalizer(storage, Resource("normalizer"))
+    examples = [
+        Message.build(text="trade licence chai", intent="apply_service",
+                      entities=[{"entity": "service", "start": 0, "end": 13, "value": "trade_noc"}]),
+        Message.build(text="বাড়ি তৈরির অনুমতি চাই", intent="apply_service",
+                      entities=[{"entity": "service", "start": 0, "end": 18, "value": "building_permission"}]),
+        Message.build(text="রাস্তার আলো নেই", intent="lodge_grievance",
+                      entities=[{"entity": "grievance_category", "start": 0, "end": 11, "value": "street_light"}]),
+    ]
+    component.train(TrainingData(training_examples=examples))
+    return component
+
+
+@pytest.mark.parametrize("entity, surface, value", [
+    ("service", "tred lisens", "trade_noc"),
+    ("service", "ট্রেড লাইসেন্স", "trade_noc"),
+    ("service", "barir toirir onumoti", "building_permission"),
+    ("grievance_category", "rastar alo", "street_light"),
+    ("service", "pension", None),
+])
+def test_closed_values_are_found_by_sound(normalizer, entity, surface, value):
+    found = {"entity": entity, "start": 0, "end": len(surface), "value": surface}
+    assert normalizer.normalise(found, surface) == value
+
+
+def test_month_and_year_values_and_lgd_codes(normalizer):
+    month = {"entity": "month", "start": 0, "end": 10, "value": "10/2026"}
+    assert normalizer.normalise(month, "10/2026 er payslip") == "2026-10"
+    year = {"entity": "financial_year", "start": 0, "end": 7, "value": "2025-26"}
+    assert normalizer.normalise(year, "2025-26 statement") == "2025-26"
+    assert normalizer.normalise({"entity": "district", "value": "Nadia"}, "") == 320
+    assert normalizer.normalise({"entity": "district", "value": "নদিয়া"}, "") == 320
+    assert normalizer.normalise({"entity": "block", "value": "Hanskhali"}, "") == 3029
+    assert span_key("trade licence") == span_key("ট্রেড লাইসেন্স")
+
+
+def test_lgd_index_covers_every_district_and_block():
+    index = lgd_index()
+    assert len({code for codes in index["district"].values() for code in codes}) == 23
+    assert len({code for codes in index["block"].values() for code in codes}) == 346
+    # A name two blocks share is not turned into either code.
+    shared = [name for name, codes in index["block"].items() if len(codes) > 1]
+    for name in shared:
+        assert EntityNormalizer.normalise(EntityNormalizer(None, None), {"entity": "block", "value": name}, "") is None
+
+
+@pytest.mark.parametrize("text, month", [
+    ("last month", "2026-10"), ("gato maser", "2026-10"), ("গত মাসের", "2026-10"), ("অক্টোবর", "2026-10"),
+    ("10/2026", "2026-10"), ("october 2025", "2025-10"), ("৯/২০২৬", "2026-09"), ("december", "2025-12"),
+    ("this month", "2026-11"), ("may I get my payslip", None), ("hello", None),
+])
+def test_parse_month(text, month):
+    assert parse_month(text, TODAY) == month
+
+
+@pytest.mark.parametrize("text, year", [
+    ("2025-26", "2025-26"), ("২০২৪-২৫", "2024-25"), ("FY 2023-24", "2023-24"), ("gato bochor", "2025-26"),
+    ("গত বছরের", "2025-26"), ("this year", "2026-27"), ("2025-2026", "2025-26"), ("2025-27", None),
+])
+def test_parse_financial_year(text, year):
+    assert parse_financial_year(text, TODAY) == year
+
+
+def test_financial_year_runs_april_to_march():
+    assert financial_year_of(date(2026, 3, 31)) == "2025-26"
+    assert financial_year_of(date(2026, 4, 1)) == "2026-27"
