@@ -9,7 +9,7 @@ export PYTHONWARNINGS := ignore::DeprecationWarning
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: setup run serve chat train validate db test pytest test-stories evaluate-nlu
+.PHONY: setup run serve chat train validate db test pytest test-stories evaluate-nlu nlu-heldout
 
 setup:
 	@bash scripts/setup.sh
@@ -48,3 +48,6 @@ test: setup validate train pytest test-stories evaluate-nlu
 ## NLU: held-out test, 5-fold cross-validation, docs/nlu-report.md and the macro-F1 gate.
 evaluate-nlu: setup train
 	PYTHONPATH=. $(PY) scripts/evaluate_nlu.py
+
+nlu-heldout: setup train
+	PYTHONPATH=. $(PY) scripts/evaluate_nlu.py --skip-cv --no-report

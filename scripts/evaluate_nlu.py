@@ -156,6 +156,7 @@ def entity_f1(out_dir: Path) -> Dict[str, Tuple[float, int]]:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--skip-cv", action="store_true", help="skip the 5-fold cross-validation")
+    parser.add_argument("--no-report", action="store_true", help="print the report without writing docs/")
     args = parser.parse_args()
     heldout_out = RESULTS / "nlu-heldout"
     run([RASA, "test", "nlu", "--nlu", str(HELDOUT_DIR), "--model", str(MODEL), "--out", str(heldout_out),
@@ -249,8 +250,9 @@ def main() -> int:
                   "| threshold | wrong service guesses | other wrong guesses | needless questions | cost |",
                   "|---|---|---|---|---|"]
         lines += [f"| {t:.2f} | {ws} | {wo} | {q} | {c:.4f} |" for t, ws, wo, q, c in threshold_table]
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
-    REPORT.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    if not args.no_report:
+        REPORT.parent.mkdir(parents=True, exist_ok=True)
+        REPORT.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
 
     gate = json.loads(GATE.read_text())["heldout_intent_macro_f1_min"] if GATE.exists() else 0.0

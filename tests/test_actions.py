@@ -133,3 +133,108 @@ def test_database_failure_gives_a_polite_reply_without_details(tmp_path, monkeyp
                                                             slots={"language": "en"}), domain)
     assert texts(dispatcher) == ["Sorry, something went wrong on our side. Please try again in a little while."]
     db.dispose_engines()
+
+
+# --- status of what the citizen filed --------------------------------------------------
+
+from actions.certificates import ActionShowApplicationStatus, ActionShowServiceInfo  # noqa: E402
+from actions.grievances import ActionShowGrievanceStatus  # noqa: E402
+from actions.guest_house import ActionShowBookings  # noqa: E402
+
+
+def owned(url, model, wa_id):
+    """Numbers of the rows of `model` that belong to the citizen `wa_id`."""
+    with db.session_scope(url) as session:
+        citizen = find_citizen(session, wa_id)
+        return [row.number for row in session.query(model).filter_by(citizen_id=citizen.id).order_by(model.id)]
+
+
+def test_service_info_lists_documents_and_fee_in_bengali(sqlite_database, dispatcher, make_tracker, domain):
+    tracker = make_tracker("trade licence er jonno ki ki kagoj lagbe", intent="service_info", slots={"language": "bn"},
+                           entities=[{"entity": "service", "value": "trade_noc"}])
+    run(ActionShowServiceInfo(), dispatcher, tracker, domain)
+    (answer,) = texts(dispatcher)
+    assert answer.startswith("ট্রেড এনওসি (ট্রেড লাইসেন্স):") and "ফি: ₹১৫০" in answer
+    assert "জায়গার প্রমাণ" in answer
+
+
+def test_service_info_without_a_service_lists_all_services(sqlite_database, dispatcher, make_tracker, domain):
+    run(ActionShowServiceInfo(), dispatcher, make_tracker("what services", intent="service_info",
+                                                          slots={"language": "en"}), domain)
+    (answer,) = texts(dispatcher)
+    assert "Building permission" in answer and "Trade NOC" in answer and "Business NOC" in answer
+
+
+def test_application_status_by_loose_number_for_the_applicant(sqlite_database, dispatcher, make_tracker, domain):
+    from panchayat.models import Application
+
+    number = owned(sqlite_database, Application, "demo-applicant-3")[0]
+    loose = number.lower().replace("-", " ")
+    tracker = make_tracker(f"{loose} er ki holo", intent="check_application_status", sender="demo-applicant-3",
+                           slots={"language": "bn"})
+    run(ActionShowApplicationStatus(), dispatcher, tracker, domain)
+    answer = texts(dispatcher)[0]
+    assert answer.startswith(f"আবেদন {number}") and "যাচাই চলছে" in answer
+
+
+def test_someone_elses_application_reveals_nothing(sqlite_database, dispatcher, make_tracker, domain):
+    from panchayat.models import Application
+
+    number = owned(sqlite_database, Application, "demo-applicant-3")[0]
+    stranger = make_tracker(f"status of {number}", intent="check_application_status", sender="demo-citizen",
+                            slots={"language": "en"}, entities=[{"entity": "application_number", "value": number}])
+    run(ActionShowApplicationStatus(), dispatcher, stranger, domain)
+    refusal = texts(dispatcher)
+    dispatcher.messages.clear()
+    unknown = make_tracker("status of TN-2026-999999", intent="check_application_status", sender="demo-citizen",
+                           slots={"language": "en"},
+                           entities=[{"entity": "application_number", "value": "TN-2026-999999"}])
+    run(ActionShowApplicationStatus(), dispatcher, unknown, domain)
+    assert refusal == [texts(dispatcher)[0].replace("TN-2026-999999", number)]
+    assert "Maa Tara" not in refusal[0] and "submitted on" not in refusal[0]
+
+
+def test_my_applications_lists_only_mine(sqlite_database, dispatcher, make_tracker, domain):
+    from panchayat.models import Application
+
+    mine = owned(sqlite_database, Application, "demo-applicant-1")
+    run(ActionShowApplicationStatus(), dispatcher, make_tracker("my applications", intent="check_application_status",
+                                                                sender="demo-applicant-1", slots={"language": "en"}),
+        domain)
+    (answer,) = texts(dispatcher)
+    assert all(number in answer for number in mine)
+    others = owned(sqlite_database, Application, "demo-applicant-2")
+    assert not any(number in answer for number in others)
+
+
+def test_no_applications_yet(sqlite_database, dispatcher, make_tracker, domain):
+    run(ActionShowApplicationStatus(), dispatcher, make_tracker("amar abedon", intent="check_application_status",
+                                                                sender="someone-new", slots={"language": "bn"}),
+        domain)
+    assert texts(dispatcher) == ["এই নম্বর থেকে কোনো আবেদন পাইনি। আবেদন শুরু করতে লিখুন \"আবেদন করব\"।"]
+
+
+def test_grievance_status_and_list(sqlite_database, dispatcher, make_tracker, domain):
+    from panchayat.models import Grievance
+
+    number = owned(sqlite_database, Grievance, "demo-applicant-3")[0]
+    run(ActionShowGrievanceStatus(), dispatcher, make_tracker(f"complaint {number}", intent="check_grievance_status",
+                                                              sender="demo-applicant-3", slots={"language": "en"}),
+        domain)
+    answer = texts(dispatcher)[0]
+    assert answer.startswith(f"Complaint {number} (drainage)") and "resolved" in answer
+    dispatcher.messages.clear()
+    run(ActionShowGrievanceStatus(), dispatcher, make_tracker(f"complaint {number}", intent="check_grievance_status",
+                                                              sender="demo-citizen", slots={"language": "en"}),
+        domain)
+    assert texts(dispatcher) == [f"I could not find complaint {number} among your complaints. Please check the number."]
+
+
+def test_bookings_of_the_guest(sqlite_database, dispatcher, make_tracker, domain):
+    from panchayat.models import Booking
+
+    number = owned(sqlite_database, Booking, "demo-applicant-1")[0]
+    run(ActionShowBookings(), dispatcher, make_tracker("amar booking gulo", intent="check_booking",
+                                                       sender="demo-applicant-1", slots={"language": "bn"}), domain)
+    (answer,) = texts(dispatcher)
+    assert number in answer and "হাঁসখালি পঞ্চায়েত সমিতি অতিথিশালা" in answer and "নিশ্চিত" in answer
