@@ -46,9 +46,13 @@ def runtime_files() -> List[str]:
     RUN_DIR.mkdir(parents=True, exist_ok=True)
     credentials = ["rest:"]
     if all(os.environ.get(f"WHATSAPP_{key.upper()}") for key in WHATSAPP_KEYS):
-        # The channel reads its secrets from the environment; none are written to disk.
-        credentials.append("connectors.whatsapp.WhatsAppInput:")
-        print("serve: WhatsApp channel on")
+        if (ROOT / "connectors" / "whatsapp.py").exists():
+            # The channel reads its secrets from the environment; none are written to disk.
+            credentials.append("connectors.whatsapp.WhatsAppInput:")
+            print("serve: WhatsApp channel on")
+        else:
+            print("serve: WHATSAPP_* is set, but this build has no WhatsApp channel yet; REST only",
+                  file=sys.stderr)
     credentials_file = RUN_DIR / "credentials.yml"
     credentials_file.write_text("\n".join(credentials) + "\n")
     endpoints = (ROOT / "endpoints.yml").read_text().replace(
