@@ -16,7 +16,7 @@ from typing import Any, Callable, Dict, List, Optional
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from panchayat import applications, bookings, db, grievances, migrate, payroll, seed
+from panchayat import applications, bookings, certificates, db, documents, grievances, migrate, payroll, seed
 from panchayat.directory import import_gram_panchayats
 from panchayat.errors import PanchayatError
 from panchayat.models import APPLICATION_STATUSES, GRIEVANCE_STATUSES, District, GuestHouse
@@ -239,6 +239,31 @@ def cmd_grievances_resolve(args, out: Output) -> None:
     out.emit(f"{data['number']} resolved; the complainant is notified and asked to rate it", data)
 
 
+def cmd_certificates_verify(args, out: Output) -> None:
+    with db.session_scope() as session:
+        answer = certificates.verify(session, args.payload)
+    summary = answer["result"]
+    if answer["result"] != "unknown":
+        summary += f": {answer['number']} ({answer['service']}) issued to {answer['holder']} by {answer['gram_panchayat']}"
+    out.emit(summary, answer)
+
+
+def cmd_certificates_revoke(args, out: Output) -> None:
+    with db.session_scope() as session:
+        certificate = certificates.find(session, args.number)
+        certificates.revoke(session, certificate, args.reason, _actor(args))
+        number = certificate.number
+    out.emit(f"{number} revoked; its QR code now verifies as revoked", {"number": number, "revoked": True})
+
+
+def cmd_certificates_pdf(args, out: Output) -> None:
+    with db.session_scope() as session:
+        facts = certificates.facts(certificates.find(session, args.number))
+    data = documents.render_certificate(facts)
+    Path(args.out).write_bytes(data)
+    out.emit(f"wrote {args.out} ({len(data)} bytes)", {"file": args.out, "bytes": len(data)})
+
+
 def cmd_employees_import(args, out: Output) -> None:
     with db.session_scope() as session:
         added, updated = payroll.import_employees(session, Path(args.file), _actor(args))
@@ -322,6 +347,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("number")
     p.add_argument("--note", required=True)
     p.add_argument("--by", metavar="NAME")
+
+    sub = group("certificates", "issued certificates")
+    p = command(sub, "verify", cmd_certificates_verify, "check a QR payload or verify URL: valid, revoked or unknown")
+    p.add_argument("payload")
+    p = command(sub, "revoke", cmd_certificates_revoke, "revoke a certificate")
+    p.add_argument("number")
+    p.add_argument("--reason", required=True)
+    p.add_argument("--by", metavar="NAME")
+    p = command(sub, "pdf", cmd_certificates_pdf, "write a certificate's PDF to a file")
+    p.add_argument("number")
+    p.add_argument("--out", required=True, metavar="FILE")
 
     sub = group("employees", "panchayat employees")
     p = command(sub, "import", cmd_employees_import, "add or update employees from CSV")

@@ -21,6 +21,7 @@ class Service:
     processing_days: int
     validity_years: int
     signatory_role: str
+    holder_field: str
     fields: List[dict]
     documents: List[dict]
     certificate: dict = field(default_factory=dict)
@@ -45,6 +46,7 @@ def load_definition(path: Path) -> Service:
         processing_days=int(raw.get("processing_days", 7)),
         validity_years=int(raw.get("validity_years", 1)),
         signatory_role=raw.get("signatory_role", "pradhan"),
+        holder_field=raw.get("holder_field") or raw["fields"][0]["name"],
         fields=list(raw.get("fields", [])),
         documents=list(raw.get("documents", [])),
         certificate=raw.get("certificate", {}),

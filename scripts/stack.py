@@ -44,7 +44,7 @@ def prepare_database() -> None:
 def runtime_files() -> List[str]:
     """Credentials and endpoints for this run: WhatsApp only when its credentials are set."""
     RUN_DIR.mkdir(parents=True, exist_ok=True)
-    credentials = ["rest:"]
+    credentials = ["rest:", "connectors.verify.CertificateVerification:"]
     if all(os.environ.get(f"WHATSAPP_{key.upper()}") for key in WHATSAPP_KEYS):
         if (ROOT / "connectors" / "whatsapp.py").exists():
             # The channel reads its secrets from the environment; none are written to disk.

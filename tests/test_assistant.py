@@ -12,6 +12,7 @@ from tests.conftest import ROOT
 
 MODEL = ROOT / "models" / "panchayat.tar.gz"
 RASA_PORT, ACTION_PORT = 5105, 5155
+SIGNING_KEY = "test-signing-key"
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +21,7 @@ def assistant(tmp_path_factory):
         pytest.fail("no trained model: run `make train` (make test does it first)")
     var = tmp_path_factory.mktemp("var")
     env = dict(os.environ, PANCHAYAT_VAR_DIR=str(var), DATABASE_URL=f"sqlite:///{var / 'panchayat.db'}",
-               RASA_PORT=str(RASA_PORT), ACTION_PORT=str(ACTION_PORT))
+               RASA_PORT=str(RASA_PORT), ACTION_PORT=str(ACTION_PORT), CERTIFICATE_SIGNING_KEY=SIGNING_KEY)
     subprocess.run([sys.executable, "scripts/stack.py", "db"], cwd=ROOT, env=env, check=True, capture_output=True)
     server = subprocess.Popen([sys.executable, "scripts/stack.py", "serve"], cwd=ROOT, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -79,3 +80,22 @@ def test_out_of_scope_and_goodbye(assistant):
     url, _ = assistant
     assert say(url, "demo-citizen", "what is the weather today")[0].startswith("Sorry, I can't help with that")
     assert say(url, "demo-citizen", "আসি")[0].startswith("ভালো থাকবেন")
+
+
+def test_certificate_qr_verifies_through_the_server(assistant, monkeypatch):
+    from panchayat import certificates, db, signing
+    from panchayat.models import Certificate
+
+    url, var = assistant
+    monkeypatch.setenv("CERTIFICATE_SIGNING_KEY", SIGNING_KEY)
+    with db.session_scope(f"sqlite:///{var / 'panchayat.db'}") as session:
+        certificate = session.query(Certificate).first()
+        number, holder = certificate.number, certificates.holder_of(certificate)
+    payload = signing.sign(number, holder)
+    verify = f"{url}/webhooks/verify/certificate"
+    answer = requests.get(verify, params={"c": payload}, timeout=10).json()
+    assert answer["result"] == "valid" and answer["number"] == number and answer["holder"] == holder
+    forged = payload.replace(number, number[:-1] + "9")
+    assert requests.get(verify, params={"c": forged}, timeout=10).json() == {"result": "unknown"}
+    page = requests.get(verify, params={"c": payload}, headers={"Accept": "text/html"}, timeout=10)
+    assert "বৈধ শংসাপত্র" in page.text and "Valid certificate" in page.text

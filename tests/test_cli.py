@@ -111,6 +111,9 @@ def test_reject_needs_a_reason_and_notifies(database, capsys):
     (["employees", "import", "/nonexistent/employees.csv"], "cannot read"),
     (["payroll", "import", "/nonexistent/payroll.csv"], "cannot read"),
     (["lgd", "import-gps", "/nonexistent/gps.csv"], "cannot read"),
+    (["certificates", "revoke", "TN-2026-999999", "--reason", "error"], "no certificate"),
+    (["certificates", "revoke", "TN-2026-000001", "--reason", "error"], "no certificate"),
+    (["certificates", "pdf", "xyz", "--out", "/tmp/never.pdf"], "not an application number"),
 ])
 def test_bad_input_exits_non_zero_with_a_clear_message_and_changes_nothing(database, capsys, argv, message):
     before = snapshot(database)
@@ -267,3 +270,19 @@ def test_the_module_runs_as_a_program_with_exit_codes(database):
 def test_the_documented_sample_files_import(database, capsys):
     assert run_json(capsys, "employees", "import", str(ROOT / "docs/samples/employees.csv")) == {"added": 2, "updated": 0}
     assert run_json(capsys, "payroll", "import", str(ROOT / "docs/samples/payroll.csv")) == {"employees": 2, "months": 1}
+
+
+def test_certificates_verify_and_revoke_from_the_command_line(database, capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("CERTIFICATE_SIGNING_KEY", "cli-test-key")
+    number = run_json(capsys, "applications", "list", "--status", "approved")[0]["number"]
+    out_file = tmp_path / "c.pdf"
+    assert run_json(capsys, "certificates", "pdf", number, "--out", str(out_file))["bytes"] == out_file.stat().st_size
+    from panchayat import certificates
+    with db.session_scope(database) as session:
+        payload = certificates.facts(certificates.find(session, number))["qr_payload"]
+    assert run_json(capsys, "certificates", "verify", payload)["result"] == "valid"
+    assert run(capsys, "certificates", "revoke", number, "--reason", "Issued on a forged deed")[0] == 0
+    code, out, _ = run(capsys, "certificates", "verify", payload)
+    assert code == 0 and out.startswith("revoked: " + number)
+    code, out, _ = run(capsys, "certificates", "verify", payload.replace(number, number[:-1] + "7"))
+    assert out.strip() == "unknown"

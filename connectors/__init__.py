@@ -1,0 +1,1 @@
+"""Rasa input channels: certificate verification (and, later, WhatsApp)."""

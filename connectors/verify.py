@@ -1,0 +1,55 @@
+"""Certificate verification over HTTP, served by the Rasa server as a channel:
+
+    GET /webhooks/verify/certificate?c=<QR payload>   ->  {"result": "valid" | "revoked" | "unknown", ...}
+
+Anyone may ask (the QR code on a certificate leads here); the answer names only
+what the certificate itself prints.
+"""
+import asyncio
+import html
+from typing import Any, Awaitable, Callable
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+
+from panchayat import certificates, db
+
+LABELS = {
+    "valid": ("বৈধ শংসাপত্র", "Valid certificate"),
+    "revoked": ("এই শংসাপত্র বাতিল করা হয়েছে", "This certificate has been revoked"),
+    "unknown": ("এই শংসাপত্র আমাদের খাতায় নেই বা বদলানো হয়েছে", "Not a certificate we issued, or it was altered"),
+}
+
+
+def _verify(payload: str) -> dict:
+    with db.session_scope() as session:
+        return certificates.verify(session, payload)
+
+
+class CertificateVerification(InputChannel):
+    @classmethod
+    def name(cls) -> str:
+        return "verify"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        verification = Blueprint("certificate_verification", __name__)
+
+        @verification.route("/", methods=["GET"])
+        async def health(_request: Request) -> response.HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @verification.route("/certificate", methods=["GET"])
+        async def certificate(request: Request) -> response.HTTPResponse:
+            payload = request.args.get("c", "")[:2000]
+            loop = asyncio.get_running_loop()
+            answer = await loop.run_in_executor(None, _verify, payload)
+            if "text/html" in request.headers.get("accept", ""):
+                bn, en = LABELS[answer["result"]]
+                details = "".join(f"<li>{html.escape(k)}: {html.escape(str(v))}</li>"
+                                  for k, v in answer.items() if k != "result")
+                return response.html(f"<!doctype html><meta charset=utf-8><title>{en}</title>"
+                                     f"<h1>{bn}<br>{en}</h1><ul>{details}</ul>")
+            return response.json(answer)
+
+        return verification

@@ -1,0 +1,169 @@
+"""PDF documents: A4, Bengali and English side by side, shaped by HarfBuzz, fonts subset.
+
+Rendering is pure CPU work on facts gathered beforehand; callers in the action
+server run it in an executor.
+"""
+import re
+from io import BytesIO
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+import segno
+from fpdf import FPDF
+
+from panchayat.catalogue import digits
+
+FONTS = Path(__file__).resolve().parent / "fonts"
+# Bengali runs (with the spaces and punctuation inside them) and the rest.
+SCRIPT_RUNS = re.compile(r"[\u0980-\u09ff\u200c\u200d]+(?:[\s,।-]+[\u0980-\u09ff\u200c\u200d]+)*|"
+                         r"[^\u0980-\u09ff\u200c\u200d]+")
+BENGALI = re.compile(r"[\u0980-\u09ff]")
+INK = (20, 40, 90)
+
+ROLE_NAMES = {"pradhan": ("Pradhan", "প্রধান"), "secretary": ("Secretary", "সচিব"),
+              "upa_pradhan": ("Upa-Pradhan", "উপপ্রধান")}
+
+
+class PanchayatPDF(FPDF):
+    """A4 with Noto Sans for Latin and Noto Sans Bengali for Bengali runs, shaped by HarfBuzz.
+
+    Each script run is drawn in its own font, with our own line wrapping: fpdf2's
+    font fallback leaves the PDF's current font out of step after a Bengali run,
+    and its shaped line breaker is slow."""
+
+    def __init__(self) -> None:
+        super().__init__(format="A4", unit="mm")
+        self.set_auto_page_break(auto=True, margin=18)
+        self.set_margins(18, 16, 18)
+        # Bold faces are loaded only on demand: every face costs time to parse and subset.
+        self._faces = {"NotoSans": "NotoSansLatin", "NotoSansBengali": "NotoSansBengali"}
+        for family, stem in self._faces.items():
+            self.add_font(family, "", str(FONTS / f"{stem}-Regular.ttf"))
+        self.set_font("NotoSans", size=10)
+        self.set_text_shaping(True)
+        self.set_creator("Smart Panchayat")
+
+    def set_font(self, family=None, style="", size=0):
+        if style == "B" and family and f"{family.lower()}B" not in self.fonts:
+            self.add_font(family, "B", str(FONTS / f"{self._faces[family]}-Bold.ttf"))
+        super().set_font(family, style, size)
+
+    def _runs(self, text: str, size: float, bold: bool) -> List[Tuple[str, str, float]]:
+        """(font family, text, width) for each script run of `text`."""
+        style, runs = "B" if bold else "", []
+        for run in SCRIPT_RUNS.findall(text):
+            family = "NotoSansBengali" if BENGALI.search(run) else "NotoSans"
+            self.set_font(family, style, size)
+            runs.append((family, run, self.get_string_width(run)))
+        return runs
+
+    def _wrap(self, text: str, width: float, size: float, bold: bool) -> List[str]:
+        """Greedy line filling, measuring each word once."""
+        if sum(w for _, _, w in self._runs(text, size, bold)) <= width and "\n" not in text:
+            return [text]
+        space = sum(w for _, _, w in self._runs(" ", size, bold))
+        lines: List[str] = []
+        for paragraph in text.split("\n"):
+            line, used = "", 0.0
+            for word in paragraph.split(" "):
+                word_width = sum(w for _, _, w in self._runs(word, size, bold)) if word else 0.0
+                if line and used + space + word_width > width:
+                    lines.append(line)
+                    line, used = word, word_width
+                else:
+                    line, used = (f"{line} {word}", used + space + word_width) if line else (word, word_width)
+            lines.append(line)
+        return lines
+
+    def para(self, text: str, size: float = 10, bold: bool = False, align: str = "L", height: float = 6,
+             width: float = 0) -> None:
+        """Wrapped text from the current position; leaves the cursor under it (at the left margin
+        when `width` is 0, else at the same x)."""
+        left, width = self.get_x(), width or self.epw
+        for line in self._wrap(text, width, size, bold):
+            runs = self._runs(line, size, bold)
+            used = sum(w for _, _, w in runs)
+            x = left + {"C": (width - used) / 2, "R": width - used}.get(align, 0)
+            top = self.get_y()
+            for family, run, run_width in runs:
+                self.set_font(family, "B" if bold else "", size)
+                self.set_xy(x, top)
+                self.cell(run_width, height, run)
+                x += run_width
+            self.set_xy(left, top + height)
+        if width == self.epw:
+            self.set_x(self.l_margin)
+
+
+def render_certificate(facts: Dict) -> bytes:
+    service, gp = facts["service"], facts["gp"]
+    pdf = PanchayatPDF()
+    pdf.set_title(f"{service.certificate['title']['en']} {facts['number']}")
+    pdf.add_page()
+    pdf.set_text_color(*INK)
+    pdf.para(f"{gp['name']['bn']} গ্রাম পঞ্চায়েত", 16, bold=True, align="C", height=8)
+    pdf.para(f"{gp['name']['en']} Gram Panchayat", 13, bold=True, align="C", height=7)
+    pdf.para(f"{gp['block']['bn']} ব্লক, {gp['district']['bn']}  |  {gp['block']['en']} Block, "
+             f"{gp['district']['en']}, West Bengal", 9, align="C", height=5)
+    if gp.get("address", {}).get("en"):
+        pdf.para(gp["address"]["en"], 8, align="C", height=5)
+    pdf.set_draw_color(*INK)
+    pdf.set_line_width(0.6)
+    rule_y = pdf.get_y() + 2
+    pdf.line(18, rule_y, 192, rule_y)
+    pdf.ln(5)
+    pdf.para(service.certificate["title"]["bn"], 15, bold=True, align="C", height=8)
+    pdf.para(service.certificate["title"]["en"], 13, bold=True, align="C", height=7)
+    pdf.ln(2)
+    pdf.set_text_color(0, 0, 0)
+    pdf.para(f"শংসাপত্র নম্বর / Certificate No.: {facts['number']}", 11, bold=True)
+    issued = facts["issued"].strftime("%d/%m/%Y")
+    pdf.para(f"প্রদানের তারিখ / Date of issue: {digits(issued, 'bn')} / {issued}", 10)
+    if facts.get("valid_until"):
+        until = facts["valid_until"].strftime("%d/%m/%Y")
+        pdf.para(f"বৈধতা / Valid until: {digits(until, 'bn')} / {until}", 10)
+    submitted = facts["submitted"].strftime("%d/%m/%Y")
+    pdf.para(f"আবেদনের তারিখ / Applied on: {digits(submitted, 'bn')} / {submitted}", 10)
+    pdf.ln(3)
+    pdf.para(f"এই শংসাপত্র {facts['holder']}-কে প্রদান করা হল। "
+             f"This certificate is issued to {facts['holder']}.", 10)
+    pdf.ln(2)
+    pdf.set_draw_color(190, 190, 190)
+    pdf.set_line_width(0.2)
+    for label, value in facts["fields"]:
+        top = pdf.get_y()
+        pdf.set_x(pdf.l_margin)
+        pdf.para(f"{label['bn']} / {label['en']}", 9.5, height=6, width=72)
+        label_bottom = pdf.get_y()
+        pdf.set_xy(pdf.l_margin + 72, top)
+        pdf.para(value, 9.5, height=6, width=pdf.epw - 72)
+        bottom = max(label_bottom, pdf.get_y())
+        pdf.line(pdf.l_margin, bottom, pdf.l_margin + pdf.epw, bottom)
+        pdf.set_xy(pdf.l_margin, bottom)
+    pdf.ln(4)
+    pdf.para("শর্তাবলি / Conditions", 10.5, bold=True)
+    for number, condition in enumerate(service.certificate.get("conditions", []), start=1):
+        pdf.para(f"{digits(number, 'bn')}. {condition['bn']}", 9.5, height=5.5)
+        pdf.para(f"    {condition['en']}", 9, height=5)
+    pdf.ln(6)
+    qr_top = pdf.get_y()
+    qr = segno.make(facts["verify_url"], error="m")
+    image = BytesIO()
+    qr.save(image, kind="png", scale=4, border=1)
+    image.seek(0)
+    pdf.image(image, x=18, y=qr_top, w=32, h=32)
+    for index, text in enumerate(("QR কোড স্ক্যান করে শংসাপত্রটি যাচাই করুন।",
+                                  "Scan the QR code to verify this certificate.")):
+        pdf.set_xy(54, qr_top + 2 + index * 4.5)
+        pdf.para(text, 8, height=4.5, width=66)
+    role_en, role_bn = ROLE_NAMES.get(facts["signatory"]["role"], (facts["signatory"]["role"].title(),) * 2)
+    signature_lines = (facts["signatory"]["name"]["bn"], facts["signatory"]["name"]["en"],
+                       f"{role_bn}, {gp['name']['bn']} গ্রাম পঞ্চায়েত", f"{role_en}, {gp['name']['en']} Gram Panchayat")
+    for index, text in enumerate(signature_lines):
+        pdf.set_xy(122, qr_top + 12 + index * 5)
+        pdf.para(text, 9 if index > 1 else 9.5, bold=index < 2, align="C", height=5, width=70)
+    pdf.set_y(max(pdf.get_y(), qr_top + 36))
+    if gp.get("is_sample"):
+        pdf.set_text_color(160, 0, 0)
+        pdf.para("নমুনা — সরকারি নথি নয় / SAMPLE — not an official document", 9, bold=True, align="C")
+    return bytes(pdf.output())
