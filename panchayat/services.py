@@ -25,6 +25,7 @@ class Service:
     fields: List[dict]
     documents: List[dict]
     certificate: dict = field(default_factory=dict)
+    order: int = 99
 
     def title(self, language: str) -> str:
         return self.name.get(language) or self.name["en"]
@@ -50,16 +51,15 @@ def load_definition(path: Path) -> Service:
         fields=list(raw.get("fields", [])),
         documents=list(raw.get("documents", [])),
         certificate=raw.get("certificate", {}),
+        order=int(raw.get("order", 99)),
     )
 
 
 @lru_cache(maxsize=None)
 def _load_dir(directory: str) -> Dict[str, Service]:
-    services = {}
-    for path in sorted(Path(directory).glob("*.yml")):
-        service = load_definition(path)
-        services[service.code] = service
-    return services
+    loaded = [load_definition(path) for path in sorted(Path(directory).glob("*.yml"))]
+    # Menus list services in the order their definitions give.
+    return {service.code: service for service in sorted(loaded, key=lambda s: (s.order, s.code))}
 
 
 def all_services(extra_dirs: Iterable[Path] = ()) -> Dict[str, Service]:

@@ -22,7 +22,7 @@ def show(message: dict) -> list:
         print(f"bot> [image] {message['image']}")
     custom = message.get("custom") or {}
     if custom.get("document"):
-        print(f"bot> [document] {custom['document']}  {custom.get('caption', '')}")
+        print(f"bot> [document] {custom['document']}\n     {custom.get('caption', '')}")
     buttons = message.get("buttons") or []
     for number, button in enumerate(buttons, start=1):
         print(f"     {number}. {button['title']}")

@@ -1,5 +1,6 @@
 """The served assistant end to end: stack.py starts both servers; we talk over the REST channel."""
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -99,3 +100,45 @@ def test_certificate_qr_verifies_through_the_server(assistant, monkeypatch):
     assert requests.get(verify, params={"c": forged}, timeout=10).json() == {"result": "unknown"}
     page = requests.get(verify, params={"c": payload}, headers={"Accept": "text/html"}, timeout=10)
     assert "বৈধ শংসাপত্র" in page.text and "Valid certificate" in page.text
+
+
+def replies(url, sender, text):
+    reply = requests.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60)
+    reply.raise_for_status()
+    return reply.json()
+
+
+def test_banglish_trade_noc_from_application_to_verified_pdf(assistant, tmp_path, monkeypatch):
+    """The Done-when of the certificates issue: apply in Banglish with a document, staff approve
+    from the command line, download the PDF, and its QR payload verifies."""
+    from panchayat import signing
+
+    url, var = assistant
+    sender = "demo-citizen"
+    deed = tmp_path / "dokan-dolil.pdf"
+    deed.write_bytes(b"%PDF-1.4\n% proof of premises\n")
+    first = [m.get("text", "") for m in replies(url, sender, "amar trade licence er abedon korte chai")]
+    assert any("ট্রেড এনওসি" in t for t in first)
+    assert first[-1] == "ব্যবসা বা দোকানের নাম কী?"
+    for answer in ("Maa Kali Bhandar", "mudir dokan", "Bagula bazar, bus stand er pashe",
+                   "Rahim Sheikh", "১/১২/২০২৬", str(deed)):
+        last = replies(url, sender, answer)
+    summary = last[-1]
+    assert "Maa Kali Bhandar" in summary["text"] and len(summary["buttons"]) == 3
+    submitted = " ".join(m.get("text", "") for m in replies(url, sender, "/affirm"))
+    number = re.search(r"TN-\d{4}-\d{6}", submitted).group(0)
+    env = dict(os.environ, PANCHAYAT_VAR_DIR=str(var), DATABASE_URL=f"sqlite:///{var / 'panchayat.db'}")
+    approved = subprocess.run([sys.executable, "-m", "panchayat", "applications", "approve", number.lower(),
+                               "--by", "Rina Biswas"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert approved.returncode == 0, approved.stderr
+    (document,) = [m["custom"] for m in replies(url, sender, f"{number} er certificate download korbo")
+                   if m.get("custom")]
+    pdf = open(document["document"], "rb").read()
+    assert pdf.startswith(b"%PDF") and len(pdf) <= 60 * 1024
+    monkeypatch.setenv("CERTIFICATE_SIGNING_KEY", SIGNING_KEY)
+    payload = signing.sign(number, "Rahim Sheikh")
+    answer = requests.get(f"{url}/webhooks/verify/certificate", params={"c": payload}, timeout=10).json()
+    assert answer["result"] == "valid" and answer["number"] == number
+    # Someone else asking for it gets a polite refusal and no document.
+    stranger = replies(url, "villager-without-gp", f"{number} download")
+    assert not any(m.get("custom") for m in stranger)
