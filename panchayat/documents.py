@@ -15,9 +15,10 @@ from panchayat.catalogue import digits
 
 FONTS = Path(__file__).resolve().parent / "fonts"
 # Bengali runs (with the spaces and punctuation inside them) and the rest.
-SCRIPT_RUNS = re.compile(r"[\u0980-\u09ff\u200c\u200d]+(?:[\s,।-]+[\u0980-\u09ff\u200c\u200d]+)*|"
-                         r"[^\u0980-\u09ff\u200c\u200d]+")
-BENGALI = re.compile(r"[\u0980-\u09ff]")
+# The danda (U+0964) lives in the Devanagari block but is drawn from the Bengali font.
+SCRIPT_RUNS = re.compile(r"[\u0980-\u09ff\u0964\u0965\u200c\u200d]+(?:[\s,-]+[\u0980-\u09ff\u0964\u0965\u200c\u200d]+)*|"
+                         r"[^\u0980-\u09ff\u0964\u0965\u200c\u200d]+")
+BENGALI = re.compile(r"[\u0980-\u09ff\u0964\u0965]")
 INK = (20, 40, 90)
 
 ROLE_NAMES = {"pradhan": ("Pradhan", "প্রধান"), "secretary": ("Secretary", "সচিব"),
@@ -35,18 +36,16 @@ class PanchayatPDF(FPDF):
         super().__init__(format="A4", unit="mm")
         self.set_auto_page_break(auto=True, margin=18)
         self.set_margins(18, 16, 18)
-        # Bold faces are loaded only on demand: every face costs time to parse and subset.
-        self._faces = {"NotoSans": "NotoSansLatin", "NotoSansBengali": "NotoSansBengali"}
-        for family, stem in self._faces.items():
-            self.add_font(family, "", str(FONTS / f"{stem}-Regular.ttf"))
+        self.add_font("NotoSans", "", str(FONTS / "NotoSansLatin-Regular.ttf"))
+        self.add_font("NotoSansBengali", "", str(FONTS / "NotoSansBengali-Regular.ttf"))
         self.set_font("NotoSans", size=10)
         self.set_text_shaping(True)
         self.set_creator("Smart Panchayat")
 
     def set_font(self, family=None, style="", size=0):
-        if style == "B" and family and f"{family.lower()}B" not in self.fonts:
-            self.add_font(family, "B", str(FONTS / f"{self._faces[family]}-Bold.ttf"))
-        super().set_font(family, style, size)
+        # Only regular faces are embedded (each face costs parsing and subsetting time on
+        # every certificate); para() draws bold text twice, slightly offset.
+        super().set_font(family, "", size)
 
     def _runs(self, text: str, size: float, bold: bool) -> List[Tuple[str, str, float]]:
         """(font family, text, width) for each script run of `text`."""
@@ -86,9 +85,10 @@ class PanchayatPDF(FPDF):
             x = left + {"C": (width - used) / 2, "R": width - used}.get(align, 0)
             top = self.get_y()
             for family, run, run_width in runs:
-                self.set_font(family, "B" if bold else "", size)
-                self.set_xy(x, top)
-                self.cell(run_width, height, run)
+                self.set_font(family, "", size)
+                for offset in ((0.0, 0.16) if bold else (0.0,)):
+                    self.set_xy(x + offset, top)
+                    self.cell(run_width, height, run)
                 x += run_width
             self.set_xy(left, top + height)
         if width == self.epw:

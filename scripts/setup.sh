@@ -52,7 +52,7 @@ MSG
 fi
 
 # PDFs need a Bengali TrueType font; the project ships Noto Sans Bengali (OFL) in panchayat/fonts.
-for f in NotoSansBengali-Regular.ttf NotoSansBengali-Bold.ttf NotoSans-Regular.ttf NotoSans-Bold.ttf; do
+for f in NotoSansBengali-Regular.ttf NotoSansLatin-Regular.ttf; do
   [ -s "panchayat/fonts/$f" ] || { echo "setup: missing font panchayat/fonts/$f" >&2; exit 1; }
 done
 

@@ -59,6 +59,7 @@ def test_rendered_page_shows_real_glyphs(sqlite_database, signing_key, tmp_path)
         text = subprocess.run([pdftotext, str(path), "-"], capture_output=True, text=True).stdout
         # Shaped Bengali maps back to its characters: the conjunct in "অনাপত্তি" and the pre-base vowel in "শংসাপত্র".
         assert "অনাপ" in text and "শংসাপ" in text
+        assert "।" in text  # the danda comes from the Bengali font
 
 
 def test_qr_payload_verifies_valid_then_revoked(sqlite_database, signing_key):
