@@ -8,7 +8,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import language_of, say, say_sorry, with_session
 from panchayat import citizens
 from panchayat.catalogue import localised, text
-from panchayat.directory import gp_profile, resolve_gram_panchayat
+from panchayat.directory import (
+    gp_profile,
+    gram_panchayats_of_block,
+    iter_blocks_of,
+    match_unit,
+    resolve_gram_panchayat,
+)
 from panchayat.language import detect_language
 
 
@@ -72,7 +78,8 @@ def gp_names(profile: Dict, language: str) -> Dict[str, str]:
 
 async def choose_gram_panchayat(dispatcher: CollectingDispatcher, tracker: Tracker,
                                 typed: str) -> Optional[Dict]:
-    """Finds the GP the citizen typed and remembers it; asks back when ambiguous or unknown.
+    """Finds the GP the citizen named and remembers it. A district or block name gets the
+    short list of its blocks or GPs to choose from; an ambiguous name gets a question.
 
     Returns the GP's profile when exactly one matched, else None.
     """
@@ -82,29 +89,55 @@ async def choose_gram_panchayat(dispatcher: CollectingDispatcher, tracker: Track
         matches = resolve_gram_panchayat(session, typed)
         if len(matches) == 1:
             citizens.set_gram_panchayat(session, citizens.get_or_create(session, tracker.sender_id), matches[0])
-        return [gp_profile(gp) for gp in matches]
+        if matches:
+            return "gp", [gp_profile(gp) for gp in matches]
+        unit = match_unit(session, typed)
+        if unit is None:
+            return "none", []
+        kind, found = unit
+        if kind == "district":
+            return "district", [{"code": b.lgd_code, "name": {"en": b.name_en, "bn": b.name_bn or b.name_en}}
+                                for b in iter_blocks_of(session, found.lgd_code)]
+        return "block", [gp_profile(gp) for gp in gram_panchayats_of_block(session, found.lgd_code)]
 
     try:
-        profiles = await with_session(resolve)
+        kind, found = await with_session(resolve)
     except Exception as error:
         say_sorry(dispatcher, language, error)
         return None
-    if not profiles:
+    if kind == "district":
+        buttons = [{"title": localised(b["name"]["en"], b["name"]["bn"], language),
+                    "payload": f'/inform_panchayat{{"block": "{b["code"]}"}}'} for b in found]
+        say(dispatcher, "gp_pick_block", language, buttons=buttons)
+        return None
+    if kind == "block" and not found:
+        say(dispatcher, "gp_none_in_block", language)
+        return None
+    if not found:
         say(dispatcher, "gp_not_found", language, typed=typed.strip()[:60])
         return None
-    if len(profiles) > 1:
+    if len(found) > 1:
         buttons = [{"title": text("gp_choice", language, **gp_names(p, language)),
                     "payload": f'/inform_panchayat{{"gram_panchayat": "{p["code"]}"}}'}
-                   for p in profiles]
-        say(dispatcher, "gp_ambiguous", language, buttons=buttons)
+                   for p in found]
+        say(dispatcher, "gp_ambiguous" if kind == "gp" else "gp_pick_gp", language, buttons=buttons)
         return None
-    say(dispatcher, "gp_saved", language, **gp_names(profiles[0], language))
-    return profiles[0]
+    if kind == "block":  # a block with a single GP: still let the citizen confirm it
+        say(dispatcher, "gp_pick_gp", language, buttons=[
+            {"title": text("gp_choice", language, **gp_names(found[0], language)),
+             "payload": f'/inform_panchayat{{"gram_panchayat": "{found[0]["code"]}"}}'}])
+        return None
+    say(dispatcher, "gp_saved", language, **gp_names(found[0], language))
+    return found[0]
 
 
 def typed_gram_panchayat(tracker: Tracker) -> str:
-    entity = next(tracker.get_latest_entity_values("gram_panchayat"), None)
-    return entity or tracker.latest_message.get("text") or ""
+    """What names the place: a GP entity, else a block or district entity, else the text."""
+    for entity in ("gram_panchayat", "block", "district"):
+        value = next(tracker.get_latest_entity_values(entity), None)
+        if value:
+            return str(value)
+    return tracker.latest_message.get("text") or ""
 
 
 class ActionSetPanchayat(Action):

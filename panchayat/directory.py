@@ -287,3 +287,40 @@ def resolve_gram_panchayat(session: Session, typed: str) -> List[GramPanchayat]:
         return [gp] if gp else []
     found = find_gram_panchayats(session, typed)
     return [m.gp for m in found if m.score == found[0].score] if found else []
+
+
+def match_unit(session: Session, typed: str):
+    """A district or block that `typed` names unambiguously: ("district", District),
+    ("block", Block) or None. Codes are accepted as well as names in either script."""
+    typed = (typed or "").strip().translate(_BENGALI_DIGITS)
+    if typed.isdigit():
+        code = int(typed)
+        block = session.get(Block, code)
+        if block is not None:
+            return "block", block
+        district = session.get(District, code)
+        return ("district", district) if district is not None else None
+    key = name_key(typed)
+    if len(key) < 3:
+        return None
+    for kind, model, spellings in (
+        ("district", District, lambda d: (d.name_en, d.name_bn, d.name_lgd)),
+        ("block", Block, lambda b: (b.name_en, b.name_bn, b.alt_name_en)),
+    ):
+        exact, close = [], []
+        for unit in session.execute(select(model)).scalars():
+            keys = [name_key(s) for s in spellings(unit) if s]
+            if key in keys:
+                exact.append(unit)
+            elif any(SequenceMatcher(None, key, k).ratio() >= 0.85 for k in keys):
+                close.append(unit)
+        found = exact or close
+        if len(found) == 1:
+            return kind, found[0]
+    return None
+
+
+def gram_panchayats_of_block(session: Session, block_code: int) -> List[GramPanchayat]:
+    return list(session.execute(
+        select(GramPanchayat).where(GramPanchayat.block_code == block_code).order_by(GramPanchayat.name_en)
+    ).scalars())

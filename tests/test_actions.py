@@ -238,3 +238,29 @@ def test_bookings_of_the_guest(sqlite_database, dispatcher, make_tracker, domain
                                                        sender="demo-applicant-1", slots={"language": "bn"}), domain)
     (answer,) = texts(dispatcher)
     assert number in answer and "হাঁসখালি পঞ্চায়েত সমিতি অতিথিশালা" in answer and "নিশ্চিত" in answer
+
+
+def test_choosing_the_gp_from_district_and_block_lists(sqlite_database, dispatcher, make_tracker, domain):
+    def answer(typed, entities=None):
+        dispatcher.messages.clear()
+        tracker = make_tracker(typed, intent="inform_panchayat", sender="list-chooser", active_loop="gp_form",
+                               entities=entities, slots={"language": "en", "requested_slot": "gp_name"})
+        return asyncio.run(ValidateGpForm().validate_gp_name(typed, dispatcher, tracker, domain))
+
+    assert answer("Nadia") == {"gp_name": None}
+    (blocks,) = dispatcher.messages
+    assert blocks["text"] == "Which block?" and "Hanskhali" in [b["title"] for b in blocks["buttons"]]
+    hanskhali = next(b for b in blocks["buttons"] if b["title"] == "Hanskhali")
+    assert answer(hanskhali["payload"], [{"entity": "block", "value": "3029"}]) == {"gp_name": None}
+    (gps,) = dispatcher.messages
+    assert gps["text"] == "Which gram panchayat?"
+    assert [b["title"].split(",")[0] for b in gps["buttons"]] == ["Bagula-I", "Bagula-II", "Hanskhali"]
+    result = answer(gps["buttons"][1]["payload"], [{"entity": "gram_panchayat", "value": "990002"}])
+    assert result == {"gp_name": "990002", "gp_known": True}
+    assert citizen_row(sqlite_database, "list-chooser")[2] == 990002
+
+
+def test_a_block_without_gps_on_record_says_so(sqlite_database, dispatcher, make_tracker, domain):
+    tracker = make_tracker("Singur", sender="list-chooser", active_loop="gp_form", slots={"language": "bn"})
+    assert asyncio.run(ValidateGpForm().validate_gp_name("Singur", dispatcher, tracker, domain)) == {"gp_name": None}
+    assert texts(dispatcher) == ["এই ব্লকের গ্রাম পঞ্চায়েতগুলি এখনও এখানে নথিভুক্ত হয়নি। আপনার গ্রাম পঞ্চায়েতের নাম লিখুন।"]

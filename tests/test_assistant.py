@@ -71,7 +71,8 @@ def test_office_hours_of_the_sample_gp(assistant):
 def test_new_villager_is_asked_for_the_gp_then_answered(assistant):
     url, _ = assistant
     asked = say(url, "villager-without-gp", "office kokhon khola thake")
-    assert asked == ["আপনি কোন গ্রাম পঞ্চায়েতের বাসিন্দা? পঞ্চায়েতের নাম লিখুন (যেমন: বগুলা-১)।"]
+    from panchayat.catalogue import text
+    assert asked == [text("gp_ask", "bn")]
     answered = say(url, "villager-without-gp", "Hanskhali")
     assert answered[0].startswith("ঠিক আছে: হাঁসখালি গ্রাম পঞ্চায়েত")
     assert answered[1].startswith("হাঁসখালি গ্রাম পঞ্চায়েত অফিস খোলা থাকে")
