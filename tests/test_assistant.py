@@ -143,3 +143,36 @@ def test_banglish_trade_noc_from_application_to_verified_pdf(assistant, tmp_path
     # Someone else asking for it gets a polite refusal and no document.
     stranger = replies(url, "villager-without-gp", f"{number} download")
     assert not any(m.get("custom") for m in stranger)
+
+
+def test_bengali_building_permission_with_a_correction(assistant, tmp_path):
+    url, var = assistant
+    sender = "bengali-builder"
+    plan = tmp_path / "naksha.png"
+    plan.write_bytes(b"\x89PNG\r\n\x1a\n a building plan")
+    deed = tmp_path / "porcha.jpg"
+    deed.write_bytes(b"\xff\xd8\xff\xe0 a record of rights")
+    first = [m.get("text", "") for m in replies(url, sender, "বাড়ি তৈরির অনুমতির জন্য আবেদন করতে চাই")]
+    assert first[-1].startswith("আপনি কোন গ্রাম পঞ্চায়েতের বাসিন্দা?")  # a new citizen names the GP first
+    after_gp = [m.get("text", "") for m in replies(url, sender, "বগুলা ২")]
+    assert after_gp[0].startswith("ঠিক আছে: বগুলা-২ গ্রাম পঞ্চায়েত") and after_gp[-1] == "আবেদনকারীর পুরো নাম কী?"
+    for answer in ("নির্মল সরকার", "হরিপদ সরকার", "পূর্বপাড়া, বগুলা, পিন ৭৪১৫০২", "বগুলা", "৪৫", "১১২৩", "২৩০১"):
+        replies(url, sender, answer)
+    asked_again = [m.get("text", "") for m in replies(url, sender, "দাগ নম্বর ভুল হয়েছে")]
+    assert asked_again[-1] == "দাগ নম্বর কত?"
+    assert [m.get("text") for m in replies(url, sender, "২৩০৫")][-1].startswith("জমির পরিমাণ কত?")
+    bad = [m.get("text", "") for m in replies(url, sender, "৫")]
+    assert "কাঠা" in bad[0]
+    for answer in ("৫ কাঠা", "1", "২", "১২০০ বর্গফুট", str(deed), str(plan)):
+        last = replies(url, sender, answer)
+    summary = last[-1]["text"]
+    assert "২৩০৫" in summary or "2305" in summary
+    assert "5 katha (3,600 sq ft)" in summary
+    done = " ".join(m.get("text", "") for m in replies(url, sender, "হ্যাঁ"))
+    number = re.search(r"BP-\d{4}-\d{6}", done).group(0)
+    env = dict(os.environ, PANCHAYAT_VAR_DIR=str(var), DATABASE_URL=f"sqlite:///{var / 'panchayat.db'}")
+    subprocess.run([sys.executable, "-m", "panchayat", "applications", "approve", number], cwd=ROOT, env=env,
+                   check=True, capture_output=True)
+    (document,) = [m["custom"] for m in replies(url, sender, f"{number} সার্টিফিকেট ডাউনলোড") if m.get("custom")]
+    assert "বাড়ি তৈরির অনুমতি" in document["caption"]
+    assert open(document["document"], "rb").read().startswith(b"%PDF")
