@@ -52,7 +52,10 @@ ENGLISH_WORDS = frozenset(
 )
 
 # Words both kinds of writer use; alone they say nothing about the language.
-NEUTRAL_WORDS = frozenset("ok okay okk k hmm hm yes no menu pdf id no number".split())
+NEUTRAL_WORDS = frozenset(
+    "ok okay okk k hmm hm yes no menu pdf id number cancel apply download status submit stop form noc "
+    "certificate licence license trade".split()
+)
 
 
 def detect_language(text: str) -> Optional[str]:

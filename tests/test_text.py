@@ -48,6 +48,8 @@ def test_parse_identifier_filters_by_prefix():
     ("what are the office hours of the panchayat", "en"),
     ("TN-2026-45", None),
     ("Hanskhali", None),
+    ("cancel", None),  # loanwords both kinds of writer use keep the previous language
+    ("trade licence", None),
     ("Bagula 1", None),
     ("ok", None),
     ("/greet", None),
