@@ -4,10 +4,9 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import day, language_of, latest_entity, say, say_sorry, with_session
-from panchayat import applications, citizens
+from actions.common import CitizenRecordsAction, day, language_of, latest_entity, say
+from panchayat import applications
 from panchayat.catalogue import digits, text
-from panchayat.identifiers import parse_identifier
 from panchayat.services import all_services
 
 
@@ -40,44 +39,29 @@ def status_word(status: str, language: str) -> str:
     return text(f"status_{status}", language)
 
 
-class ActionShowApplicationStatus(Action):
+class ActionShowApplicationStatus(CitizenRecordsAction, Action):
     """One application by number (only the applicant's own), or all of the citizen's."""
+
+    entity, prefixes = "application_number", applications.APPLICATION_PREFIXES
+    not_found_key, none_key = "application_not_found", "no_applications"
 
     def name(self) -> Text:
         return "action_show_application_status"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        language = language_of(tracker)
-        number = latest_entity(tracker, "application_number") or parse_identifier(
-            tracker.latest_message.get("text") or "", applications.APPLICATION_PREFIXES)
+    def find_own(self, session, number, citizen):
+        return applications.find_own(session, number, citizen)
 
-        def load(session):
-            """Texts to send, composed while the session is open; None when not found."""
-            citizen = citizens.get_or_create(session, tracker.sender_id)
-            if number:
-                found = applications.find_own(session, number, citizen)
-                return describe(found, language) if found else None
-            mine = applications.list_applications(session, citizen=citizen)
-            if not mine:
-                return []
-            lines = "\n".join(text("my_application_line", language, number=a.number,
-                                   service=text(f"service_{a.service}", language),
-                                   status=status_word(a.status, language)) for a in mine[-10:])
-            return [text("my_applications", language, lines=lines)]
+    def list_own(self, session, citizen) -> list:
+        return applications.list_applications(session, citizen=citizen)
 
-        try:
-            messages = await with_session(load)
-        except Exception as error:
-            say_sorry(dispatcher, language, error)
-            return []
-        if messages is None:
-            say(dispatcher, "application_not_found", language, number=number)
-        elif not messages:
-            say(dispatcher, "no_applications", language)
-        for message in messages or []:
-            dispatcher.utter_message(text=message)
-        return []
+    def describe_one(self, application, language: str) -> List[str]:
+        return describe(application, language)
+
+    def describe_all(self, records: list, language: str) -> List[str]:
+        lines = "\n".join(text("my_application_line", language, number=a.number,
+                               service=text(f"service_{a.service}", language),
+                               status=status_word(a.status, language)) for a in records)
+        return [text("my_applications", language, lines=lines)]
 
 
 def describe(application, language: str) -> List[str]:

@@ -55,3 +55,58 @@ def rupees(paise: int, language: str) -> str:
 
 def latest_entity(tracker, name: str):
     return next(tracker.get_latest_entity_values(name), None)
+
+
+class CitizenRecordsAction:
+    """Shows one of the citizen's own records by its number, or a list of all of them.
+
+    Someone else's number gets the same answer as an unknown one, so a stranger learns
+    nothing. Subclasses (with rasa_sdk.Action) name the entity and prefixes and say how
+    to find and describe records; texts are composed while the session is open.
+    """
+
+    entity = ""
+    prefixes: tuple = ()
+    not_found_key = ""
+    none_key = ""
+
+    def find_own(self, session, number, citizen):
+        raise NotImplementedError
+
+    def list_own(self, session, citizen) -> list:
+        raise NotImplementedError
+
+    def describe_one(self, record, language: str) -> list:
+        raise NotImplementedError
+
+    def describe_all(self, records: list, language: str) -> list:
+        raise NotImplementedError
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain) -> list:
+        from panchayat import citizens
+        from panchayat.identifiers import parse_identifier
+
+        language = language_of(tracker)
+        number = latest_entity(tracker, self.entity) or parse_identifier(
+            tracker.latest_message.get("text") or "", self.prefixes)
+
+        def load(session):
+            citizen = citizens.get_or_create(session, tracker.sender_id)
+            if number:
+                record = self.find_own(session, number, citizen)
+                return self.describe_one(record, language) if record else None
+            records = self.list_own(session, citizen)
+            return self.describe_all(records[-10:], language) if records else []
+
+        try:
+            messages = await with_session(load)
+        except Exception as error:
+            say_sorry(dispatcher, language, error)
+            return []
+        if messages is None:
+            say(dispatcher, self.not_found_key, language, number=number)
+        elif not messages:
+            say(dispatcher, self.none_key, language)
+        for message in messages or []:
+            dispatcher.utter_message(text=message)
+        return []
