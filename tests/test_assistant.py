@@ -26,12 +26,17 @@ def assistant(tmp_path_factory):
     subprocess.run([sys.executable, "scripts/stack.py", "db"], cwd=ROOT, env=env, check=True, capture_output=True)
     server = subprocess.Popen([sys.executable, "scripts/stack.py", "serve"], cwd=ROOT, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.time() + 300
+    deadline, ready, seen = time.time() + 300, False, []
     for line in server.stdout:
+        seen.append(line)
         if "serve: ready" in line:
+            ready = True
             break
         if time.time() > deadline or server.poll() is not None:
-            pytest.fail(f"the assistant did not start: {line}")
+            break
+    if not ready:
+        server.kill()
+        pytest.fail("the assistant did not start: " + "".join(seen[-5:]))
     yield f"http://localhost:{RASA_PORT}", var
     server.send_signal(signal.SIGTERM)
     assert server.wait(timeout=60) == 0
