@@ -1,0 +1,52 @@
+"""Twenty guests confirm the last room for the same night at the same moment: exactly one wins.
+
+Run against PostgreSQL for real (the production database), and SQLite for the laptop."""
+import threading
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from panchayat import bookings, db
+from panchayat.citizens import get_or_create
+from panchayat.errors import PanchayatError
+from panchayat.models import Booking, GuestHouse, RoomNight
+
+RACERS = 20
+
+
+def test_twenty_concurrent_confirmations_for_the_last_room_make_one_booking(database):
+    night = date.today() + timedelta(days=60)
+    with db.session_scope(database) as session:
+        house = session.execute(select(GuestHouse).order_by(GuestHouse.id)).scalars().all()[1]
+        assert len(house.rooms) == 2
+        first = get_or_create(session, "racer-first")
+        first.gp_code = 990001
+        bookings.book(session, first, house, night, night + timedelta(days=1), 1)
+        for index in range(RACERS):
+            get_or_create(session, f"racer-{index}").gp_code = 990001
+        house_id = house.id
+    barrier = threading.Barrier(RACERS)
+    outcomes = []
+
+    def confirm(index: int) -> None:
+        barrier.wait()
+        try:
+            with db.session_scope(database) as session:
+                citizen = get_or_create(session, f"racer-{index}")
+                bookings.book(session, citizen, session.get(GuestHouse, house_id), night,
+                              night + timedelta(days=1), 1)
+            outcomes.append("booked")
+        except PanchayatError as error:
+            outcomes.append(error.key)
+
+    threads = [threading.Thread(target=confirm, args=(i,)) for i in range(RACERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == ["booked"] + ["booking_unavailable"] * (RACERS - 1)
+    with db.session_scope(database) as session:
+        nights = session.execute(select(RoomNight).where(RoomNight.night == night)).scalars().all()
+        assert len(nights) == 2 and len({n.room_id for n in nights}) == 2
+        winners = session.execute(select(Booking).where(Booking.check_in == night)).scalars().all()
+        assert len(winners) == 2  # the first guest's and the one racer's
