@@ -27,6 +27,39 @@ def free_rooms(session: Session, guest_house: GuestHouse, check_in: date, check_
     )
 
 
+def check_dates(check_in: date, check_out: date, today: Optional[date] = None) -> None:
+    today = today or date.today()
+    if check_in < today:
+        raise PanchayatError("booking_past_date")
+    if check_out <= check_in:
+        raise PanchayatError("booking_bad_dates")
+    if (check_out - check_in).days > config.BOOKING_MAX_NIGHTS:
+        raise PanchayatError("booking_too_long", max_nights=config.BOOKING_MAX_NIGHTS)
+
+
+def quote(session: Session, guest_house: GuestHouse, check_in: date, check_out: date, rooms_count: int,
+          today: Optional[date] = None) -> dict:
+    """The rooms a request would get and its price; raises when the request cannot be met."""
+    check_dates(check_in, check_out, today)
+    if rooms_count < 1:
+        raise PanchayatError("booking_zero_rooms")
+    free = free_rooms(session, guest_house, check_in, check_out)
+    if len(free) < rooms_count:
+        raise PanchayatError("booking_unavailable", available=len(free))
+    rooms = free[:rooms_count]
+    return {"rooms": rooms, "nights": (check_out - check_in).days,
+            "amount_paise": sum(room.tariff_paise for room in rooms) * (check_out - check_in).days}
+
+
+def guest_houses_for(session: Session, citizen: Citizen) -> List[GuestHouse]:
+    """The guest houses of the citizen's GP first, then the others of its block."""
+    if citizen.gram_panchayat is None:
+        return []
+    block = citizen.gram_panchayat.block_code
+    houses = session.execute(select(GuestHouse).where(GuestHouse.block_code == block)).scalars().all()
+    return sorted(houses, key=lambda h: (h.gp_code != citizen.gp_code, h.name_en))
+
+
 def book(
     session: Session,
     citizen: Citizen,
@@ -42,17 +75,7 @@ def book(
     including when another confirmation took them a moment earlier.
     """
     today = today or date.today()
-    if check_in < today:
-        raise PanchayatError("booking_past_date")
-    if check_out <= check_in:
-        raise PanchayatError("booking_bad_dates")
-    if (check_out - check_in).days > config.BOOKING_MAX_NIGHTS:
-        raise PanchayatError("booking_too_long", max_nights=config.BOOKING_MAX_NIGHTS)
-    if rooms_count < 1:
-        raise PanchayatError("booking_zero_rooms")
-    rooms = free_rooms(session, guest_house, check_in, check_out)[:rooms_count]
-    if len(rooms) < rooms_count:
-        raise PanchayatError("booking_unavailable", available=len(rooms))
+    rooms = quote(session, guest_house, check_in, check_out, rooms_count, today)["rooms"]
     stay = nights(check_in, check_out)
     try:
         with session.begin_nested():

@@ -181,3 +181,29 @@ def test_bengali_building_permission_with_a_correction(assistant, tmp_path):
     (document,) = [m["custom"] for m in replies(url, sender, f"{number} সার্টিফিকেট ডাউনলোড") if m.get("custom")]
     assert "বাড়ি তৈরির অনুমতি" in document["caption"]
     assert open(document["document"], "rb").read().startswith(b"%PDF")
+
+
+def test_booking_a_room_in_banglish_and_the_fee(assistant):
+    url, _var = assistant
+    sender = "demo-citizen"
+    first = [m.get("text", "") for m in replies(url, sender, "guest house e room book korte chai")]
+    assert first[-1].startswith("কোন অতিথিশালা?")
+    asked = [m.get("text", "") for m in replies(url, sender, "2")]
+    assert asked[-1].startswith("কোন তারিখ থেকে")
+    rooms = [m.get("text", "") for m in replies(url, sender, "20 theke 22 january")]
+    assert rooms[-1].startswith("কয়টি ঘর লাগবে?")
+    too_many = [m.get("text", "") for m in replies(url, sender, "9")]
+    assert "খালি নেই" in too_many[0]
+    summary = replies(url, sender, "১")[-1]
+    assert "₹১,৬০০" in summary["text"] and len(summary["buttons"]) == 2
+    done = " ".join(m.get("text", "") for m in replies(url, sender, "/affirm"))
+    assert re.search(r"GH-\d{4}-\d{6}", done)
+
+
+def test_booking_where_there_is_no_guest_house(assistant):
+    url, _var = assistant
+    sender = "amdanga-villager"
+    replies(url, sender, "I want to book a guest house room")
+    answer = [m.get("text", "") for m in replies(url, sender, "Amdanga")]
+    assert any("no panchayat guest house" in t for t in answer)
+    assert [m.get("text") for m in replies(url, sender, "hello")][0].startswith("Hello!")
