@@ -90,6 +90,8 @@ class ValidateBookingForm(FormValidationAction):
             rooms = a_number(typed)
             if rooms is None:
                 say(dispatcher, "booking_bad_number", language)
+            elif rooms == 0:
+                dispatcher.utter_message(text=PanchayatError("booking_zero_rooms").message(language))
             else:
                 draft["rooms"] = rooms
         elif intent == "deny" or typed == "/deny":
@@ -102,6 +104,9 @@ class ValidateBookingForm(FormValidationAction):
 
     async def check(self, dispatcher: CollectingDispatcher, draft: Dict, language: str) -> Dict:
         """Dates and rooms are checked as soon as they are given; a refused part is asked again."""
+        if draft.get("check_in") and date.fromisoformat(draft["check_in"]) < date.today():
+            say(dispatcher, "error_booking_past_date", language)
+            return dict(draft, check_in=None, check_out=None, rooms=None)
         if not draft.get("check_out"):
             return draft
 
