@@ -223,3 +223,114 @@ class ActionFinishBooking(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         return [SlotSet("booking_answer", None), SlotSet("booking_draft", None)]
+
+
+def _upcoming_own(session, citizen) -> list:
+    return [b for b in bookings.list_bookings(session, citizen=citizen)
+            if b.status == "confirmed" and b.check_out > date.today()]
+
+
+class ActionAskCancellationAnswer(Action):
+    """Names the booking to cancel and asks to confirm; ends the form when there is nothing to cancel."""
+
+    def name(self) -> Text:
+        return "action_ask_cancellation_answer"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        from actions.guest_house import booking_line
+        from panchayat.identifiers import parse_identifier
+
+        language = language_of(tracker)
+        target = tracker.get_slot("cancellation_target")
+        if target is None:
+            for event in reversed(tracker.events):
+                if event.get("event") == "user" and event.get("parse_data", {}).get("intent", {}).get(
+                        "name") == "cancel_booking":
+                    target = parse_identifier(event.get("text") or "", ("GH",))
+                    break
+
+        def load(session):
+            citizen = citizens.get_or_create(session, tracker.sender_id)
+            if target:
+                found = bookings.find_own(session, target, citizen)
+                if found is None:
+                    return "unknown", []
+                if found.status != "confirmed" or found.check_out <= date.today():
+                    return "closed", []
+                return "one", [(found.number, booking_line(found, language))]
+            return "many", [(b.number, booking_line(b, language)) for b in _upcoming_own(session, citizen)]
+
+        try:
+            kind, found = await with_session(load)
+        except Exception as error:
+            say_sorry(dispatcher, language, error)
+            return [ActiveLoop(None), SlotSet("requested_slot", None)]
+        end = [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("cancellation_target", None)]
+        if kind == "unknown":
+            say(dispatcher, "booking_not_found", language, number=target)
+            return end
+        if kind == "closed":
+            dispatcher.utter_message(text=PanchayatError("booking_already_cancelled", number=target).message(language))
+            return end
+        if not found:
+            say(dispatcher, "cancellation_none", language)
+            return end
+        if kind == "many" and len(found) > 1:
+            say(dispatcher, "cancellation_pick", language, lines="\n".join(line for _n, line in found),
+                buttons=[{"title": number, "payload": number} for number, _line in found[:10]])
+            return []
+        number, line = found[0]
+        say(dispatcher, "cancellation_confirm", language, booking=line, buttons=[
+            {"title": text("booking_button_yes", language), "payload": "/affirm"},
+            {"title": text("booking_button_no", language), "payload": "/deny"}])
+        return [SlotSet("cancellation_target", number)]
+
+
+class ValidateBookingCancellationForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_booking_cancellation_form"
+
+    async def validate_cancellation_answer(self, slot_value: Any, dispatcher: CollectingDispatcher,
+                                           tracker: Tracker, domain: Dict[Text, Any]) -> Dict[Text, Any]:
+        from panchayat.identifiers import parse_identifier
+
+        language = language_of(tracker)
+        typed = str(slot_value or "")
+        intent = tracker.latest_message.get("intent", {}).get("name")
+        target = tracker.get_slot("cancellation_target")
+        picked = parse_identifier(typed, ("GH",))
+        if picked and picked != target:
+            return {"cancellation_answer": None, "cancellation_target": picked}
+        # "cancel" answers "cancel this booking?" with a yes.
+        if target and (intent in ("affirm", "cancel") or normalize(typed).lower().strip(" !.।") in YES_WORDS):
+            def cancel(session):
+                citizen = citizens.get_or_create(session, tracker.sender_id)
+                booking = bookings.find_own(session, target, citizen)
+                if booking is None:
+                    raise PanchayatError("unknown_booking", number=target)
+                bookings.cancel(session, booking, by="guest", actor="citizen")
+
+            try:
+                await with_session(cancel)
+            except PanchayatError as error:
+                dispatcher.utter_message(text=error.message(language))
+                return {"cancellation_answer": "failed", "cancellation_target": None}
+            except Exception as error:
+                say_sorry(dispatcher, language, error)
+                return {"cancellation_answer": "failed", "cancellation_target": None}
+            say(dispatcher, "cancellation_done", language, number=target)
+            return {"cancellation_answer": "cancelled", "cancellation_target": None}
+        if target and (intent == "deny" or typed == "/deny"):
+            say(dispatcher, "cancellation_kept", language)
+            return {"cancellation_answer": "kept", "cancellation_target": None}
+        return {"cancellation_answer": None}
+
+
+class ActionFinishCancellation(Action):
+    def name(self) -> Text:
+        return "action_finish_cancellation"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        return [SlotSet("cancellation_answer", None), SlotSet("cancellation_target", None)]

@@ -207,3 +207,24 @@ def test_booking_where_there_is_no_guest_house(assistant):
     answer = [m.get("text", "") for m in replies(url, sender, "Amdanga")]
     assert any("no panchayat guest house" in t for t in answer)
     assert [m.get("text") for m in replies(url, sender, "hello")][0].startswith("Hello!")
+
+
+def test_cancelling_my_own_booking_after_a_confirmation(assistant):
+    from panchayat import db
+    from panchayat.models import Notification
+
+    url, var = assistant
+    sender = "demo-applicant-2"  # has one upcoming booking in the demo data
+    asked = replies(url, sender, "amar guest house booking ta cancel korte chai")
+    assert asked[-1]["text"].startswith("এই বুকিংটি বাতিল করব?") and len(asked[-1]["buttons"]) == 2
+    number = re.search(r"GH-\d{4}-\d{6}", asked[-1]["text"]).group(0)
+    done = [m.get("text", "") for m in replies(url, sender, "হ্যাঁ")]
+    assert done[0] == f"বুকিং {number} বাতিল হয়েছে।"
+    with db.session_scope(f"sqlite:///{var / 'panchayat.db'}") as session:
+        last = session.query(Notification).order_by(Notification.id.desc()).first()
+        assert (last.kind, last.params["number"]) == ("booking_cancelled_by_guest", number)
+    # Nothing left to cancel; and someone else's number reveals nothing.
+    assert [m.get("text") for m in replies(url, sender, "cancel my booking")][0] == (
+        "You have no upcoming booking to cancel.")
+    other = [m.get("text") for m in replies(url, "demo-citizen", f"cancel booking {number}")]
+    assert other[0] == f"I could not find booking {number} among your bookings. Please check the number."
