@@ -14,9 +14,9 @@ from panchayat.bengali import normalize, phonetic_key
 from panchayat.catalogue import text
 from panchayat.errors import PanchayatError
 from panchayat.identifiers import parse_identifier
+from panchayat.language import is_yes
 from panchayat.services import all_services
 
-SUBMIT_WORDS = {"submit", "yes", "haan", "ha", "hya", "ji", "ok", "okay", "jama", "জমা", "হ্যাঁ", "হ্যা", "ঠিক"}
 
 
 def match_service(typed: str) -> Optional[str]:
@@ -140,7 +140,7 @@ class ValidateApplicationForm(FormValidationAction):
                 draft = await in_executor(drafts.answer_document, draft, key, attachment or typed)
             elif intent == "deny":
                 draft = dict(draft, choosing_field=True)
-            elif intent == "affirm" or normalize(typed).lower().strip(" !.।") in SUBMIT_WORDS:
+            elif intent == "affirm" or is_yes(typed):
                 return await self.submit(dispatcher, tracker, draft, language)
             else:
                 return {"application_answer": None, "application_draft": draft}

@@ -14,9 +14,9 @@ from panchayat.bengali import normalize
 from panchayat.catalogue import digits, localised, text
 from panchayat.dates import parse_stay
 from panchayat.errors import PanchayatError
+from panchayat.language import is_yes
 from panchayat.models import GuestHouse
 
-YES_WORDS = {"yes", "haan", "ha", "hya", "ji", "ok", "okay", "book", "হ্যাঁ", "হ্যা", "ঠিক", "thik", "korun", "করুন"}
 
 
 def next_step(draft: Dict) -> str:
@@ -97,7 +97,7 @@ class ValidateBookingForm(FormValidationAction):
         elif intent == "deny" or typed == "/deny":
             say(dispatcher, "booking_dropped", language)
             return {"booking_answer": "dropped", "booking_draft": None}
-        elif intent == "affirm" or normalize(typed).lower().strip(" !.।") in YES_WORDS:
+        elif intent == "affirm" or is_yes(typed):
             return await self.confirm(dispatcher, tracker, draft, language)
         draft = await self.check(dispatcher, draft, language)
         return {"booking_answer": None, "booking_draft": draft}
@@ -303,7 +303,7 @@ class ValidateBookingCancellationForm(FormValidationAction):
         if picked and picked != target:
             return {"cancellation_answer": None, "cancellation_target": picked}
         # "cancel" answers "cancel this booking?" with a yes.
-        if target and (intent in ("affirm", "cancel") or normalize(typed).lower().strip(" !.।") in YES_WORDS):
+        if target and (intent in ("affirm", "cancel") or is_yes(typed)):
             def cancel(session):
                 citizen = citizens.get_or_create(session, tracker.sender_id)
                 booking = bookings.find_own(session, target, citizen)

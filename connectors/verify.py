@@ -14,12 +14,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 
 from panchayat import certificates, db
+from panchayat.catalogue import text
 
-LABELS = {
-    "valid": ("বৈধ শংসাপত্র", "Valid certificate"),
-    "revoked": ("এই শংসাপত্র বাতিল করা হয়েছে", "This certificate has been revoked"),
-    "unknown": ("এই শংসাপত্র আমাদের খাতায় নেই বা বদলানো হয়েছে", "Not a certificate we issued, or it was altered"),
-}
 
 
 def _verify(payload: str) -> dict:
@@ -45,7 +41,7 @@ class CertificateVerification(InputChannel):
             loop = asyncio.get_running_loop()
             answer = await loop.run_in_executor(None, _verify, payload)
             if "text/html" in request.headers.get("accept", ""):
-                bn, en = LABELS[answer["result"]]
+                bn, en = (text(f"verify_{answer['result']}", lang) for lang in ("bn", "en"))
                 details = "".join(f"<li>{html.escape(k)}: {html.escape(str(v))}</li>"
                                   for k, v in answer.items() if k != "result")
                 return response.html(f"<!doctype html><meta charset=utf-8><title>{en}</title>"

@@ -11,7 +11,7 @@ from typing import Dict, List, Tuple
 import segno
 from fpdf import FPDF
 
-from panchayat.catalogue import digits
+from panchayat.catalogue import digits, text as catalogue_text
 
 FONTS = Path(__file__).resolve().parent / "fonts"
 # Bengali runs (with the spaces and punctuation inside them) and the rest.
@@ -20,9 +20,6 @@ SCRIPT_RUNS = re.compile(r"[\u0980-\u09ff\u0964\u0965\u200c\u200d]+(?:[\s,-]+[\u
                          r"[^\u0980-\u09ff\u0964\u0965\u200c\u200d]+")
 BENGALI = re.compile(r"[\u0980-\u09ff\u0964\u0965]")
 INK = (20, 40, 90)
-
-ROLE_NAMES = {"pradhan": ("Pradhan", "প্রধান"), "secretary": ("Secretary", "সচিব"),
-              "upa_pradhan": ("Upa-Pradhan", "উপপ্রধান")}
 
 
 class PanchayatPDF(FPDF):
@@ -156,7 +153,7 @@ def render_certificate(facts: Dict) -> bytes:
                                   "Scan the QR code to verify this certificate.")):
         pdf.set_xy(54, qr_top + 2 + index * 4.5)
         pdf.para(text, 8, height=4.5, width=66)
-    role_en, role_bn = ROLE_NAMES.get(facts["signatory"]["role"], (facts["signatory"]["role"].title(),) * 2)
+    role_en, role_bn = (catalogue_text(f"role_{facts['signatory']['role']}", lang) for lang in ("en", "bn"))
     signature_lines = (facts["signatory"]["name"]["bn"], facts["signatory"]["name"]["en"],
                        f"{role_bn}, {gp['name']['bn']} গ্রাম পঞ্চায়েত", f"{role_en}, {gp['name']['en']} Gram Panchayat")
     for index, text in enumerate(signature_lines):

@@ -58,6 +58,19 @@ NEUTRAL_WORDS = frozenset(
 )
 
 
+# A typed "yes" to a confirmation question, in any register (buttons send /affirm instead).
+YES_WORDS = frozenset(
+    "yes y ok okay submit book confirm haan ha hya ji thik korun jama হ্যাঁ হ্যা হ ঠিক করুন জমা".split()
+)
+
+
+def is_yes(text: str) -> bool:
+    from panchayat.bengali import normalize
+
+    words = re.findall(r"[\w\u0980-\u09ff]+", normalize(text or "").lower())
+    return bool(words) and len(words) <= 3 and all(w in YES_WORDS or w in ("ache", "আছে") for w in words)
+
+
 def detect_language(text: str) -> Optional[str]:
     """`bn`, `en`, or None when the text carries no language (a name, digits, an identifier, an emoji)."""
     if not text or text.startswith("/"):

@@ -71,3 +71,13 @@ def test_detect_language(text, language):
 ])
 def test_info_topics(text, topics):
     assert info_topics(text) == topics
+
+
+@pytest.mark.parametrize("typed, yes", [
+    ("haan", True), ("হ্যাঁ", True), ("ok", True), ("thik ache", True), ("Book", True), ("জমা", True),
+    ("no", False), ("না", False), ("haan but change the name", False), ("", False),
+])
+def test_a_typed_yes(typed, yes):
+    from panchayat.language import is_yes
+
+    assert is_yes(typed) is yes
