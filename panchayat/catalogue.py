@@ -1,7 +1,8 @@
 """The message catalogue: every text the core and the actions send, in Bengali and English.
 
 Responses used directly by rules and stories live in domain.yml; texts that
-actions or the notifier compose from facts live in catalogue.yml beside this file.
+actions, the notifier or the channel compose from facts live in texts/*.yml beside
+this file, one file per topic. A key may be defined only once across the files.
 """
 import string
 from functools import lru_cache
@@ -10,14 +11,21 @@ from typing import Any, Dict
 
 import yaml
 
-CATALOGUE_FILE = Path(__file__).resolve().parent / "catalogue.yml"
+TEXTS_DIR = Path(__file__).resolve().parent / "texts"
 LANGUAGES = ("bn", "en")
 
 
 @lru_cache(maxsize=1)
 def entries() -> Dict[str, Dict[str, str]]:
-    with open(CATALOGUE_FILE, encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+    merged: Dict[str, Dict[str, str]] = {}
+    for path in sorted(TEXTS_DIR.glob("*.yml")):
+        with open(path, encoding="utf-8") as handle:
+            topic = yaml.safe_load(handle) or {}
+        twice = sorted(set(topic) & set(merged))
+        if twice:
+            raise ValueError(f"{path.name} defines texts that another file defines too: {twice}")
+        merged.update(topic)
+    return merged
 
 
 def placeholders(template: str) -> set:
