@@ -351,6 +351,8 @@ class Employee(Base):
     pin_must_change = Column(Boolean, nullable=False, default=True)
     failed_pin_attempts = Column(Integer, nullable=False, default=0)
     locked_until = Column(DateTime)
+    # After a correct PIN the employee's pay documents are open until this moment.
+    verified_until = Column(DateTime)
     created_at = Column(DateTime, nullable=False, default=utcnow)
     updated_at = Column(DateTime, nullable=False, default=utcnow)
 
