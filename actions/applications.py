@@ -7,7 +7,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.certificates import describe
-from actions.citizen import choose_gram_panchayat, typed_gram_panchayat
+from actions.citizen import AsksGramPanchayat
 from actions.common import in_executor, language_of, latest_entity, say, say_sorry, with_session
 from panchayat import applications, certificates, citizens, config, documents, drafts
 from panchayat.bengali import normalize, phonetic_key
@@ -75,7 +75,7 @@ class ActionAskApplicationAnswer(Action):
         return []
 
 
-class ValidateApplicationForm(FormValidationAction):
+class ValidateApplicationForm(AsksGramPanchayat, FormValidationAction):
     def name(self) -> Text:
         return "validate_application_form"
 
@@ -102,16 +102,6 @@ class ValidateApplicationForm(FormValidationAction):
             draft = drafts.new_draft(code)
             say(dispatcher, "draft_start", language, service=service.title(language))
         return {"service": code, "application_draft": draft, "application_answer": None}
-
-    async def validate_gp_name(self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                               domain: Dict[Text, Any]) -> Dict[Text, Any]:
-        typed = str(slot_value or "")
-        if typed.startswith("/"):
-            typed = typed_gram_panchayat(tracker)
-        profile = await choose_gram_panchayat(dispatcher, tracker, typed)
-        if profile is None:
-            return {"gp_name": None}
-        return {"gp_name": str(profile["code"]), "gp_known": True}
 
     async def validate_application_answer(self, slot_value: Any, dispatcher: CollectingDispatcher,
                                           tracker: Tracker, domain: Dict[Text, Any]) -> Dict[Text, Any]:

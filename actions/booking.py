@@ -7,7 +7,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.citizen import choose_gram_panchayat, typed_gram_panchayat
+from actions.citizen import AsksGramPanchayat
 from actions.common import day, language_of, rupees, say, say_sorry, with_session
 from panchayat import bookings, citizens
 from panchayat.bengali import normalize
@@ -44,21 +44,13 @@ def a_number(typed: str) -> Optional[int]:
     return int(match.group(0)) if match else None
 
 
-class ValidateBookingForm(FormValidationAction):
+class ValidateBookingForm(AsksGramPanchayat, FormValidationAction):
     def name(self) -> Text:
         return "validate_booking_form"
 
     async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker,
                              domain: Dict[Text, Any]) -> List[Text]:
         return (["gp_name"] if not tracker.get_slot("gp_known") else []) + ["booking_answer"]
-
-    async def validate_gp_name(self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                               domain: Dict[Text, Any]) -> Dict[Text, Any]:
-        typed = str(slot_value or "")
-        if typed.startswith("/"):
-            typed = typed_gram_panchayat(tracker)
-        profile = await choose_gram_panchayat(dispatcher, tracker, typed)
-        return {"gp_name": str(profile["code"]), "gp_known": True} if profile else {"gp_name": None}
 
     async def validate_booking_answer(self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                       domain: Dict[Text, Any]) -> Dict[Text, Any]:

@@ -162,9 +162,8 @@ class ActionAskGpName(Action):
         return []
 
 
-class ValidateGpForm(FormValidationAction):
-    def name(self) -> Text:
-        return "validate_gp_form"
+class AsksGramPanchayat:
+    """For form validators whose form asks `gp_name` of a citizen with no GP on record."""
 
     async def validate_gp_name(self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                domain: Dict[Text, Any]) -> Dict[Text, Any]:
@@ -175,3 +174,8 @@ class ValidateGpForm(FormValidationAction):
         if profile is None:
             return {"gp_name": None}
         return {"gp_name": str(profile["code"]), "gp_known": True}
+
+
+class ValidateGpForm(AsksGramPanchayat, FormValidationAction):
+    def name(self) -> Text:
+        return "validate_gp_form"

@@ -1,6 +1,6 @@
 """Complaints: lodging, assignment, resolution, rating and the overdue list."""
 from datetime import datetime, timedelta
-from typing import List, Optional
+from typing import Dict, Iterable, List, Optional
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -8,7 +8,16 @@ from sqlalchemy.orm import Session
 from panchayat import config, journal
 from panchayat.errors import PanchayatError
 from panchayat.identifiers import next_identifier, parse_identifier
-from panchayat.models import GRIEVANCE_CATEGORIES, Citizen, Grievance, GrievanceUpdate
+from panchayat.models import GRIEVANCE_CATEGORIES, Attachment, Citizen, Grievance, GrievanceUpdate
+
+# When a message names several categories ("rastar alo" is a road and a street light),
+# the narrower one is what the panchayat must send someone for.
+CATEGORY_PRECEDENCE = ("street_light", "tube_well", "drinking_water", "drainage", "sanitation", "road", "other")
+
+
+def most_specific_category(found: Iterable[str]) -> Optional[str]:
+    found = set(found)
+    return next((category for category in CATEGORY_PRECEDENCE if category in found), None)
 
 
 def lodge(
@@ -20,8 +29,10 @@ def lodge(
     location_text: Optional[str] = None,
     latitude: Optional[float] = None,
     longitude: Optional[float] = None,
+    photo: Optional[Dict] = None,
     at: Optional[datetime] = None,
 ) -> Grievance:
+    """Files a complaint; `photo` is a file already checked and stored (drafts.store_document)."""
     if category not in GRIEVANCE_CATEGORIES:
         raise PanchayatError("unknown_category", category=category)
     description = (description or "").strip()
@@ -47,6 +58,11 @@ def lodge(
     session.add(grievance)
     session.flush()
     session.add(GrievanceUpdate(grievance_id=grievance.id, at=now, actor="citizen", to_status="open"))
+    if photo:
+        session.add(Attachment(grievance_id=grievance.id, purpose="photo", storage_path=photo["path"],
+                               mime_type=photo["mime_type"], size_bytes=photo["size_bytes"], sha256=photo["sha256"]))
+    journal.audit(session, actor="citizen", action="grievance_lodged", entity_type="grievance",
+                  entity_ref=grievance.number, new_state="open")
     return grievance
 
 
@@ -121,7 +137,19 @@ def rate(session: Session, grievance: Grievance, citizen: Citizen, rating: int) 
         raise PanchayatError("grievance_not_resolved", number=grievance.number)
     if rating not in (1, 2, 3, 4, 5):
         raise PanchayatError("bad_rating")
+    if grievance.rating is not None:
+        raise PanchayatError("grievance_rated_already", number=grievance.number)
     grievance.rating = rating
+    journal.audit(session, actor="citizen", action="grievance_rated", entity_type="grievance",
+                  entity_ref=grievance.number, rating=rating)
+
+
+def awaiting_rating(session: Session, citizen: Citizen) -> Optional[Grievance]:
+    """The citizen's most recently resolved complaint that has no rating yet."""
+    query = (select(Grievance).where(Grievance.citizen_id == citizen.id, Grievance.status == "resolved",
+                                     Grievance.rating.is_(None))
+             .order_by(Grievance.resolved_at.desc(), Grievance.id.desc()).limit(1))
+    return session.execute(query).scalar_one_or_none()
 
 
 def find_own(session: Session, number: str, citizen: Citizen) -> Optional[Grievance]:

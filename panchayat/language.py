@@ -64,11 +64,32 @@ YES_WORDS = frozenset(
 )
 
 
-def is_yes(text: str) -> bool:
+# "Skip this question" to an optional step (a photo, a place), in any register.
+SKIP_WORDS = frozenset(
+    "skip no na nah nei nai lagbe dibo debo dite parbo parchi parbona chai nahi none nothing later pore "
+    "বাদ না নেই নাই লাগবে দেব দিব দিতে পারব পারছি চাই পরে দরকার".split()
+)
+
+
+def _words(text: str) -> list:
     from panchayat.bengali import normalize
 
-    words = re.findall(r"[\w\u0980-\u09ff]+", normalize(text or "").lower())
-    return bool(words) and len(words) <= 3 and all(w in YES_WORDS or w in ("ache", "আছে") for w in words)
+    return re.findall(r"[\w\u0980-\u09ff]+", normalize(text or "").lower())
+
+
+def is_yes(text: str) -> bool:
+    words = _words(text)
+    return bool(words) and len(words) <= 3 and all(
+        w in YES_WORDS or w in ("ache", "আছে", "din", "দিন", "dao", "দাও") for w in words)
+
+
+def is_skip(text: str) -> bool:
+    """A short answer that declines an optional step: `skip`, `na`, `chobi nei`, `ছবি নেই`, `বাদ দিন`."""
+    words = [w for w in _words(text) if w not in ("chobi", "chhobi", "photo", "ছবি", "din", "দিন", "ta", "টা",
+                                                     "kono", "কোনো", "amar", "আমার", "location", "jayga")]
+    negations = {"no", "na", "nah", "nei", "nai", "none", "nothing", "skip", "বাদ", "না", "নেই", "নাই", "nahi"}
+    return bool(_words(text)) and len(_words(text)) <= 5 and all(w in SKIP_WORDS for w in words) and (
+        not words or bool(set(words) & negations) or "later" in words or "pore" in words or "পরে" in words)
 
 
 def detect_language(text: str) -> Optional[str]:

@@ -112,9 +112,12 @@ def make_tracker():
         entities: Optional[List[Dict]] = None,
         events: Optional[List[Dict]] = None,
         active_loop: Optional[str] = None,
+        metadata: Optional[Dict] = None,
     ) -> "Tracker":
-        latest = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": entities or []}
-        history = list(events or []) + [{"event": "user", "text": text, "parse_data": latest}]
+        latest = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": entities or [],
+                  "metadata": metadata or {}}
+        history = list(events or []) + [{"event": "user", "text": text, "parse_data": latest,
+                                         "metadata": metadata or {}}]
         return Tracker(
             sender_id=sender,
             slots=dict(slots or {}),
