@@ -87,6 +87,11 @@ async def choose_gram_panchayat(dispatcher: CollectingDispatcher, tracker: Track
 
     def resolve(session):
         matches = resolve_gram_panchayat(session, typed)
+        whole = (tracker.latest_message.get("text") or "").strip()
+        if len(matches) != 1 and whole and whole != typed and not whole.startswith("/"):
+            # The understood span may be shorter than what was typed ("Bagula" of "Bagula 1").
+            exact = resolve_gram_panchayat(session, whole)
+            matches = exact if len(exact) == 1 else matches
         if len(matches) == 1:
             citizens.set_gram_panchayat(session, citizens.get_or_create(session, tracker.sender_id), matches[0])
         if matches:

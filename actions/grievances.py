@@ -106,6 +106,7 @@ def category_buttons(language: str) -> List[Dict]:
 def start_draft(tracker: Tracker) -> Dict:
     """What the message that asked to complain already says: the kind, the problem, even a photo."""
     draft: Dict[str, Any] = {"started": True}
+    # The message that opened the form; the GP may have been asked in between.
     for event in reversed(tracker.events):
         if event.get("event") != "user":
             continue
@@ -120,7 +121,7 @@ def start_draft(tracker: Tracker) -> Dict:
             media = (event.get("metadata") or {}).get("media_path")
             if media:
                 draft["pending_media"] = media
-        break
+            break
     return draft
 
 

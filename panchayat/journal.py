@@ -66,3 +66,26 @@ def render(notification: Notification) -> str:
         if key in params:
             params[key] = digits(params[key], language)
     return text(notification.kind, language, **params)
+
+
+def deliver_pending(session: Session, recipient: str) -> list:
+    """Hands the recipient's queued messages to a channel that shows them at once (the terminal chat):
+    returns their texts, oldest first, and marks them sent so no channel sends them again."""
+    from datetime import datetime
+
+    from sqlalchemy import select
+
+    queued = session.execute(
+        select(Notification)
+        .where(Notification.recipient == recipient, Notification.status == "pending")
+        .order_by(Notification.id)
+        .with_for_update(skip_locked=True)
+    ).scalars().all()
+    texts = []
+    for notification in queued:
+        texts.append(render(notification))
+        notification.status = "sent"
+        notification.sent_at = datetime.utcnow()
+        notification.attempts += 1
+        notification.provider_message_id = f"terminal-{notification.id}"
+    return texts

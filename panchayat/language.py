@@ -86,7 +86,7 @@ def is_yes(text: str) -> bool:
 def is_skip(text: str) -> bool:
     """A short answer that declines an optional step: `skip`, `na`, `chobi nei`, `ছবি নেই`, `বাদ দিন`."""
     words = [w for w in _words(text) if w not in ("chobi", "chhobi", "photo", "ছবি", "din", "দিন", "ta", "টা",
-                                                     "kono", "কোনো", "amar", "আমার", "location", "jayga")]
+                                                     "kono", "কোনো", "amar", "আমার", "location", "লোকেশন", "jayga", "জায়গা")]
     negations = {"no", "na", "nah", "nei", "nai", "none", "nothing", "skip", "বাদ", "না", "নেই", "নাই", "nahi"}
     return bool(_words(text)) and len(_words(text)) <= 5 and all(w in SKIP_WORDS for w in words) and (
         not words or bool(set(words) & negations) or "later" in words or "pore" in words or "পরে" in words)

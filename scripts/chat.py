@@ -3,12 +3,20 @@
 Buttons are shown numbered; answer with the number (ASCII or Bengali digits)
 to press one. Type /quit or press Ctrl-D to leave.
 
+Messages the panchayat sends later (an approval, a booking cancelled by the
+office, a resolved complaint) wait in the outbox; on the machine that holds the
+database this chat shows the ones for its sender as they arrive, as WhatsApp would.
+
     python scripts/chat.py [--url http://localhost:5005] [--sender demo-citizen]
 """
 import argparse
 import sys
+import threading
+from pathlib import Path
 
 import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 BENGALI_DIGITS = str.maketrans("০১২৩৪৫৬৭৮৯", "0123456789")
 DEFAULT_SENDER = "demo-citizen"  # seeded with a sample GP, so office questions answer at once
@@ -29,7 +37,35 @@ def show(message: dict) -> list:
     return buttons
 
 
-def chat(url: str, sender: str = DEFAULT_SENDER) -> None:
+def show_outbox(sender: str) -> None:
+    """Prints the panchayat's queued messages for `sender` and marks them delivered."""
+    from panchayat import db, journal
+
+    with db.session_scope() as session:
+        texts = journal.deliver_pending(session, sender)
+    for message in texts:
+        print(f"\n[panchayat] {message}\nyou> ", end="", flush=True)
+
+
+def watch_outbox(sender: str, stop: threading.Event, every: float = 2.0) -> None:
+    while not stop.wait(every):
+        try:
+            show_outbox(sender)
+        except Exception:  # no database here (a remote assistant): nothing to show
+            return
+
+
+def chat(url: str, sender: str = DEFAULT_SENDER, outbox: bool = True) -> None:
+    stop = threading.Event()
+    if outbox:
+        threading.Thread(target=watch_outbox, args=(sender, stop), daemon=True).start()
+    try:
+        converse(url, sender)
+    finally:
+        stop.set()
+
+
+def converse(url: str, sender: str) -> None:
     endpoint = f"{url.rstrip('/')}/webhooks/rest/webhook"
     print("Type a message (Bengali, English or Banglish). /quit to leave.")
     buttons: list = []
@@ -61,8 +97,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="Chat with the assistant in the terminal")
     parser.add_argument("--url", default="http://localhost:5005")
     parser.add_argument("--sender", default=DEFAULT_SENDER, help="who you are (a WhatsApp id)")
+    parser.add_argument("--no-outbox", action="store_true", help="do not show the panchayat's queued messages")
     args = parser.parse_args()
-    chat(args.url, args.sender)
+    chat(args.url, args.sender, outbox=not args.no_outbox)
     return 0
 
 

@@ -228,3 +228,80 @@ def test_cancelling_my_own_booking_after_a_confirmation(assistant):
         "You have no upcoming booking to cancel.")
     other = [m.get("text") for m in replies(url, "demo-citizen", f"cancel booking {number}")]
     assert other[0] == f"I could not find booking {number} among your bookings. Please check the number."
+
+
+def staff(var, *args):
+    env = dict(os.environ, PANCHAYAT_VAR_DIR=str(var), DATABASE_URL=f"sqlite:///{var / 'panchayat.db'}")
+    done = subprocess.run([sys.executable, "-m", "panchayat", *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def delivered(var, sender):
+    """What the terminal chat shows the sender from the outbox."""
+    from panchayat import db, journal
+
+    with db.session_scope(f"sqlite:///{var / 'panchayat.db'}") as session:
+        return journal.deliver_pending(session, sender)
+
+
+def test_banglish_complaint_with_a_photo_resolved_and_rated(assistant, tmp_path):
+    """The complaints half of the guest-house-and-complaints issue's Done-when."""
+    url, var = assistant
+    sender = "banglish-complainant"
+    photo = tmp_path / "alo.jpg"
+    photo.write_bytes(b"\xff\xd8\xff\xe0 a dark street at night")
+    asked = [m.get("text", "") for m in replies(url, sender, "amader parar rastar alo 3 din dhore jolche na")]
+    assert asked[-1].startswith("আপনি কোন গ্রাম পঞ্চায়েতের বাসিন্দা?")  # a new villager names the GP first
+    asked = [m.get("text", "") for m in replies(url, sender, "Bagula 1")]
+    assert asked[0].startswith("ঠিক আছে: বগুলা-১") and asked[-1].startswith("পারলে সমস্যার একটি ছবি পাঠান")
+    assert "ছবি পেয়েছি" in " ".join(m.get("text", "") for m in replies(url, sender, str(photo)))
+    summary = replies(url, sender, "kalitala mandirer samne")[-1]
+    assert "রাস্তার আলো" in summary["text"] and "kalitala mandirer samne" in summary["text"]
+    assert "দেওয়া হয়েছে" in summary["text"] and len(summary["buttons"]) == 2
+    done = " ".join(m.get("text", "") for m in replies(url, sender, "haan"))
+    number = re.search(r"GR-\d{4}-\d{6}", done).group(0)
+    staff(var, "grievances", "assign", number.lower().replace("-", "/"), "--to", "Ratan Mistri")
+    staff(var, "grievances", "resolve", number, "--note", "Notun bulb lagano hoyeche")
+    shown = delivered(var, sender)
+    assert len(shown) == 2 and number in shown[1] and "১ (খারাপ) থেকে ৫" in shown[1]
+    thanked = [m.get("text", "") for m in replies(url, sender, "5 dilam")]
+    assert thanked[0].startswith("ধন্যবাদ!") and number in thanked[0]
+    from panchayat import db, grievances
+    with db.session_scope(f"sqlite:///{var / 'panchayat.db'}") as session:
+        grievance = grievances.find(session, number)
+        assert grievance.rating == 5 and grievance.category == "street_light"
+        assert [a.purpose for a in grievance.attachments] == ["photo"]
+
+
+def test_bengali_complaint_kind_from_the_list_and_status(assistant):
+    url, _var = assistant
+    sender = "demo-applicant-3"
+    asked = replies(url, sender, "একটা অভিযোগ জানাতে চাই")[-1]
+    assert asked["text"] == "অভিযোগটি কী নিয়ে? একটি বেছে নিন:" and len(asked["buttons"]) == 7
+    described = [m.get("text", "") for m in replies(url, sender, "২")]
+    assert described[-1].startswith("সমস্যাটি কয়েকটি কথায় লিখুন (টিউবওয়েল)")
+    replies(url, sender, "হাতল ভেঙে গেছে, জল উঠছে না")
+    replies(url, sender, "ছবি নেই")
+    assert replies(url, sender, "লোকেশন নেই")[-1]["text"].startswith("অভিযোগটি মিলিয়ে নিন")
+    done = " ".join(m.get("text", "") for m in replies(url, sender, "হ্যাঁ"))
+    number = re.search(r"GR-\d{4}-\d{6}", done).group(0)
+    status = [m.get("text", "") for m in replies(url, sender, f"{number} এর অবস্থা কী")]
+    assert status[0].startswith(f"অভিযোগ {number} (টিউবওয়েল)")
+
+
+def test_a_cli_cancellation_reaches_the_guest_in_their_language(assistant):
+    url, var = assistant
+    sender = "demo-citizen"
+    replies(url, sender, "hello")
+    replies(url, sender, "book a guest house room")
+    replies(url, sender, "1")
+    replies(url, sender, "10 to 11 february")
+    replies(url, sender, "1")
+    done = " ".join(m.get("text", "") for m in replies(url, sender, "yes"))
+    number = re.search(r"GH-\d{4}-\d{6}", done).group(0)
+    delivered(var, sender)
+    staff(var, "bookings", "cancel", number, "--reason", "Election duty: the guest house is requisitioned")
+    (message,) = delivered(var, sender)
+    assert number in message and "Election duty" in message and message.isascii()

@@ -238,3 +238,18 @@ def test_nobody_rates_someone_elses_complaint(sqlite_database, dispatcher, make_
                  entities=[{"entity": "grievance_number", "value": number}])
     assert "no resolved complaint" in reply
     assert snapshot(sqlite_database)["grievances"] == before["grievances"]
+
+
+def test_the_terminal_chat_takes_each_queued_message_once(database):
+    with db.session_scope(database) as session:
+        citizen = citizens.get_or_create(session, seed.DEMO_CITIZEN)
+        citizen.language = "en"
+        grievance = grievances.lodge(session, citizen, "road", "Pothole")
+        grievances.resolve(session, grievance, "Filled with gravel", actor="secretary")
+        number = grievance.number
+    with db.session_scope(database) as session:
+        texts = journal.deliver_pending(session, seed.DEMO_CITIZEN)
+    assert any(number in t and "Filled with gravel" in t for t in texts)
+    with db.session_scope(database) as session:
+        assert journal.deliver_pending(session, seed.DEMO_CITIZEN) == []
+        assert journal.deliver_pending(session, "demo-applicant-1") != []  # others' messages stay theirs
