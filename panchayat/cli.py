@@ -16,7 +16,8 @@ from typing import Any, Callable, Dict, List, Optional
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from panchayat import applications, bookings, certificates, db, documents, grievances, migrate, payroll, seed
+from panchayat import (applications, bookings, certificates, db, documents, employees, grievances, migrate,
+                       pay_documents, payroll, periods, seed)
 from panchayat.directory import import_gram_panchayats
 from panchayat.errors import PanchayatError
 from panchayat.models import APPLICATION_STATUSES, GRIEVANCE_STATUSES, District, GuestHouse
@@ -270,6 +271,39 @@ def cmd_employees_import(args, out: Output) -> None:
     out.emit(f"employees: {added} added, {updated} updated", {"added": added, "updated": updated})
 
 
+def cmd_employees_issue_pin(args, out: Output) -> None:
+    with db.session_scope() as session:
+        pin = employees.issue_pin(session, args.code, _actor(args))
+        code = employees.find_by_code(session, args.code).code
+    # The PIN is shown here once and nowhere else: only its hash is stored.
+    out.emit(f"one-time PIN for {code}: {pin} (shown once; give it to the employee in person; "
+             f"they choose their own PIN at first use)", {"code": code, "pin": pin})
+
+
+def _write_pay_document(args, out: Output, facts: Dict, data: bytes) -> None:
+    target = Path(args.out) if args.out else Path(pay_documents.file_name(facts))
+    target.write_bytes(data)
+    out.emit(f"wrote {target} ({len(data)} bytes)", {"file": str(target), "bytes": len(data)})
+
+
+def cmd_employees_payslip(args, out: Output) -> None:
+    month = periods.parse_month(args.month)
+    if month is None:
+        raise PanchayatError("bad_month", value=args.month)
+    with db.session_scope() as session:
+        facts = pay_documents.payslip_facts(session, employees.find_by_code(session, args.code), month)
+    _write_pay_document(args, out, facts, pay_documents.render_payslip(facts))
+
+
+def cmd_employees_statement(args, out: Output) -> None:
+    year = periods.parse_financial_year(args.year)
+    if year is None:
+        raise PanchayatError("bad_financial_year", value=args.year)
+    with db.session_scope() as session:
+        facts = pay_documents.statement_facts(session, employees.find_by_code(session, args.code), year)
+    _write_pay_document(args, out, facts, pay_documents.render_statement(facts))
+
+
 def cmd_payroll_import(args, out: Output) -> None:
     with db.session_scope() as session:
         employees, months = payroll.import_payroll(session, Path(args.file), _actor(args))
@@ -363,6 +397,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(sub, "import", cmd_employees_import, "add or update employees from CSV")
     p.add_argument("file")
     p.add_argument("--by", metavar="NAME")
+    p = command(sub, "issue-pin", cmd_employees_issue_pin,
+                "issue a one-time PIN (printed once) for the employee's first use of pay slips in the chat")
+    p.add_argument("code", help="employee code, e.g. DEMO-EMP-001")
+    p.add_argument("--by", metavar="NAME")
+    p = command(sub, "payslip", cmd_employees_payslip, "write an employee's pay slip PDF for a month")
+    p.add_argument("code")
+    p.add_argument("month", help="YYYY-MM (or e.g. 'october 2026')")
+    p.add_argument("--out", metavar="FILE", help="default: payslip-CODE-YYYY-MM.pdf here")
+    p = command(sub, "statement", cmd_employees_statement,
+                "write an employee's annual salary statement PDF for a financial year")
+    p.add_argument("code")
+    p.add_argument("year", help="financial year, e.g. 2025-26")
+    p.add_argument("--out", metavar="FILE", help="default: salary-statement-CODE-YYYY-YY.pdf here")
 
     sub = group("payroll", "monthly pay")
     p = command(sub, "import", cmd_payroll_import, "load pay components per employee and month from CSV")

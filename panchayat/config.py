@@ -26,3 +26,24 @@ def int_setting(name: str, default: int) -> int:
 GRIEVANCE_OVERDUE_DAYS = int_setting("GRIEVANCE_OVERDUE_DAYS", 7)
 # Longest guest-house stay one booking may cover.
 BOOKING_MAX_NIGHTS = int_setting("BOOKING_MAX_NIGHTS", 7)
+
+# Employees' second factor (pay slips go only to a verified employee): wrong PINs in a row
+# before the employee is locked out, how long the lock lasts, and how long a correct PIN
+# keeps the pay documents open.
+EMPLOYEE_MAX_PIN_ATTEMPTS = int_setting("EMPLOYEE_MAX_PIN_ATTEMPTS", 5)
+EMPLOYEE_LOCK_MINUTES = int_setting("EMPLOYEE_LOCK_MINUTES", 30)
+EMPLOYEE_VERIFIED_MINUTES = int_setting("EMPLOYEE_VERIFIED_MINUTES", 10)
+
+# WhatsApp channel: where downloaded photos and documents are kept, and the largest one taken
+# (the same cap as an application document).
+WHATSAPP_MEDIA_DIR = Path(os.environ.get("WHATSAPP_MEDIA_DIR", VAR_DIR / "whatsapp-media"))
+WHATSAPP_MAX_MEDIA_BYTES = int_setting("WHATSAPP_MAX_MEDIA_BYTES", 5 * 1024 * 1024)
+
+# Notification worker (connectors.notifier): sends of one notification before it is marked
+# failed, the first wait between them (doubling up to the cap), and how long a claim holds
+# before another worker may take the row over as abandoned by a crash. The lease must outlast
+# the slowest delivery (three Graph calls, each with its own retries and timeouts).
+NOTIFIER_MAX_ATTEMPTS = int_setting("NOTIFIER_MAX_ATTEMPTS", 5)
+NOTIFIER_RETRY_SECONDS = int_setting("NOTIFIER_RETRY_SECONDS", 60)
+NOTIFIER_RETRY_MAX_SECONDS = int_setting("NOTIFIER_RETRY_MAX_SECONDS", 3600)
+NOTIFIER_LEASE_SECONDS = int_setting("NOTIFIER_LEASE_SECONDS", 900)

@@ -416,3 +416,6 @@ class AuditLog(Base):
     new_state = Column(String(30))
     reason = Column(Text)
     details = Column(JSON)
+
+
+from panchayat import channel_records  # noqa: E402,F401  (the WhatsApp channel's tables join this metadata)

@@ -305,3 +305,29 @@ def test_a_cli_cancellation_reaches_the_guest_in_their_language(assistant):
     staff(var, "bookings", "cancel", number, "--reason", "Election duty: the guest house is requisitioned")
     (message,) = delivered(var, sender)
     assert number in message and "Election duty" in message and message.isascii()
+
+
+def test_an_employee_sets_a_pin_and_gets_pay_documents_in_both_languages(assistant):
+    """The employees issue's Done-when, over the REST channel with the employee's number as sender."""
+    import json
+
+    url, var = assistant
+    employee, stranger = "910000000003", "919800012345"
+    one_time = json.loads(staff(var, "employees", "issue-pin", "DEMO-EMP-003", "--json"))["pin"]
+    asked = [m.get("text", "") for m in replies(url, employee, "gato maser payslip ta chai")]
+    assert asked[-1].startswith("আপনার বেতনের তথ্য সুরক্ষিত রাখতে আপনার পিন পাঠান")
+    assert "নিজের একটি পিন" in replies(url, employee, one_time)[-1]["text"]
+    assert "পিন ঠিক হয়ে গেছে" in " ".join(m.get("text", "") for m in replies(url, employee, "7294"))
+    (slip,) = [m["custom"] for m in replies(url, employee, "gato maser payslip ta chai") if m.get("custom")]
+    assert slip["filename"].startswith("payslip-DEMO-EMP-003-") and "বেতনপত্র" in slip["caption"]
+    assert open(slip["document"], "rb").read().startswith(b"%PDF")
+    (statement,) = [m["custom"] for m in replies(url, employee, "send my salary statement for last year")
+                    if m.get("custom")]
+    assert statement["filename"].endswith(".pdf") and "salary statement" in statement["caption"]
+    # A stranger's number and a wrong PIN learn the same nothing.
+    replies(url, stranger, "amar payslip chai")
+    refused_stranger = [m.get("text", "") for m in replies(url, stranger, "7294")]
+    other = "910000000002"
+    replies(url, other, "amar payslip chai")
+    refused_wrong = [m.get("text", "") for m in replies(url, other, "7294")]
+    assert refused_stranger == refused_wrong and not any("custom" in m for m in replies(url, stranger, "hello"))
