@@ -9,7 +9,7 @@ export PYTHONWARNINGS := ignore::DeprecationWarning
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: setup run serve chat train validate db test pytest test-stories evaluate-nlu nlu-heldout
+.PHONY: setup run serve simulator chat train validate db test pytest test-stories evaluate-nlu nlu-heldout
 
 setup:
 	@bash scripts/setup.sh
@@ -21,6 +21,10 @@ run: setup train db
 ## Servers only (REST always; WhatsApp when WHATSAPP_* is set), for operators and scripts.
 serve: setup train db
 	@$(PY) scripts/stack.py serve
+
+## The servers with WhatsApp on, plus a WhatsApp-like chat page at http://localhost:8090 (SIMULATOR_PORT).
+simulator: setup train db
+	@$(PY) scripts/stack.py simulator
 
 ## A terminal chat against servers that already run.
 chat: setup

@@ -67,3 +67,17 @@ if ! command -v pdftoppm >/dev/null 2>&1; then
     echo "setup: pdftoppm not found (Debian package poppler-utils); PDF rendering tests will be skipped" >&2
   fi
 fi
+
+# The simulator's browser test drives Debian's Chromium through its chromedriver; no browser is
+# ever downloaded by the tests themselves.
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing chromium and chromium-driver (for the simulator's browser test)"
+    (apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1 ||
+      { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1; }) ||
+      echo "setup: could not install chromium and chromium-driver; tests/test_simulator_browser.py will fail" >&2
+  else
+    echo "setup: /usr/bin/chromium or /usr/bin/chromedriver missing (Debian packages chromium, chromium-driver;" \
+         "run this as root, or apt-get install them); tests/test_simulator_browser.py will fail" >&2
+  fi
+fi

@@ -3,10 +3,14 @@
     python scripts/stack.py db      create or migrate the database; demo data into an empty one
     python scripts/stack.py serve   action server + Rasa server until Ctrl-C or SIGTERM
     python scripts/stack.py run     the same, with a chat in this terminal
+    python scripts/stack.py simulator   the same servers, WhatsApp on, and a WhatsApp-like chat
+                                        page that plays Meta's part (simulator/), until Ctrl-C
 
-Ports: RASA_PORT (5005) and ACTION_PORT (5055). Server logs go to var/log/.
+When the WhatsApp channel is on, the notification worker (connectors/notifier.py) runs too.
+Ports: RASA_PORT (5005), ACTION_PORT (5055), SIMULATOR_PORT (8090). Server logs go to var/log/.
 """
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -27,6 +31,7 @@ RUN_DIR = config.VAR_DIR / "run"
 LOG_DIR = config.VAR_DIR / "log"
 RASA_PORT = int(os.environ.get("RASA_PORT", 5005))
 ACTION_PORT = int(os.environ.get("ACTION_PORT", 5055))
+SIMULATOR_PORT = int(os.environ.get("SIMULATOR_PORT", 8090))
 WHATSAPP_KEYS = ("verify_token", "app_secret", "access_token", "phone_number_id")
 
 
@@ -41,12 +46,18 @@ def prepare_database() -> None:
           f"{counts['applications']} applications, {counts['employees']} employees)")
 
 
+def whatsapp_on() -> bool:
+    """The channel runs when this build has it and all its credentials are set."""
+    return (all(os.environ.get(f"WHATSAPP_{key.upper()}") for key in WHATSAPP_KEYS)
+            and (ROOT / "connectors" / "whatsapp.py").exists())
+
+
 def runtime_files() -> List[str]:
     """Credentials and endpoints for this run: WhatsApp only when its credentials are set."""
     RUN_DIR.mkdir(parents=True, exist_ok=True)
     credentials = ["rest:", "connectors.verify.CertificateVerification:"]
     if all(os.environ.get(f"WHATSAPP_{key.upper()}") for key in WHATSAPP_KEYS):
-        if (ROOT / "connectors" / "whatsapp.py").exists():
+        if whatsapp_on():
             # The channel reads its secrets from the environment; none are written to disk.
             credentials.append("connectors.whatsapp.WhatsAppInput:")
             print("serve: WhatsApp channel on")
@@ -95,36 +106,73 @@ def stop(processes: List[subprocess.Popen]) -> None:
             os.killpg(process.pid, signal.SIGKILL)
 
 
-def serve(interactive: bool) -> int:
+def simulator_credentials() -> None:
+    """Fresh random WhatsApp credentials for this run, in the environment the servers inherit,
+    with the Graph API pointed at the simulator. Nothing is written to disk or printed in full."""
+    os.environ.update({
+        "WHATSAPP_VERIFY_TOKEN": secrets.token_urlsafe(24),
+        "WHATSAPP_APP_SECRET": secrets.token_hex(32),
+        "WHATSAPP_ACCESS_TOKEN": "SIM" + secrets.token_urlsafe(48),
+        "WHATSAPP_PHONE_NUMBER_ID": "1" + "".join(secrets.choice("0123456789") for _ in range(14)),
+        "WHATSAPP_API_BASE_URL": f"http://127.0.0.1:{SIMULATOR_PORT}",
+    })
+    secret = os.environ["WHATSAPP_APP_SECRET"]
+    print(f"simulator: WhatsApp credentials generated for this run (app secret {secret[:4]}…)")
+
+
+def serve(interactive: bool, simulator: bool = False) -> int:
     if not MODEL.exists():
         print("no trained model: run `make train` first", file=sys.stderr)
         return 1
+    if simulator:
+        simulator_credentials()
     credentials, endpoints = runtime_files()
     processes: List[subprocess.Popen] = []
+    names = {}
 
     def on_signal(signum, _frame):
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_signal)
     try:
+        if simulator:
+            # First, so that the Graph API is there when the channel first calls it.
+            page = start("simulator", [str(VENV_BIN / "python"), "-m", "simulator", "--port", str(SIMULATOR_PORT),
+                                       "--webhook", f"http://127.0.0.1:{RASA_PORT}/webhooks/whatsapp/webhook"])
+            processes.append(page)
+            names[page.pid] = "simulator"
+            wait_ready(f"http://127.0.0.1:{SIMULATOR_PORT}/sim/api/health", page, "simulator", timeout=30)
         actions = start("actions", [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions",
                                     "--port", str(ACTION_PORT)])
         processes.append(actions)
         rasa = start("rasa", [str(VENV_BIN / "rasa"), "run", "--model", str(MODEL), "--enable-api",
                               "--port", str(RASA_PORT), "--credentials", credentials, "--endpoints", endpoints])
         processes.append(rasa)
+        names.update({actions.pid: "actions", rasa.pid: "rasa"})
         print(f"serve: starting the action server (:{ACTION_PORT}) and the Rasa server (:{RASA_PORT}) ...")
         wait_ready(f"http://localhost:{ACTION_PORT}/health", actions, "actions")
         wait_ready(f"http://localhost:{RASA_PORT}/status", rasa, "rasa")
+        if whatsapp_on() and (ROOT / "connectors" / "notifier.py").exists():
+            # The outbox goes out over WhatsApp only while the channel is on; it reads WHATSAPP_*.
+            notifier = start("notifier", [str(VENV_BIN / "python"), "-m", "connectors.notifier"])
+            processes.append(notifier)
+            names[notifier.pid] = "notifier"
+            print("serve: notification worker on (outbox -> WhatsApp)")
         print(f"serve: ready; REST channel at http://localhost:{RASA_PORT}/webhooks/rest/webhook")
+        if whatsapp_on():
+            print(f"serve: WhatsApp webhook at http://localhost:{RASA_PORT}/webhooks/whatsapp/webhook")
+        if simulator:
+            print(f"simulator: open http://localhost:{SIMULATOR_PORT}", flush=True)
         if interactive:
             from chat import chat
 
+            print("tip: `make simulator` gives a WhatsApp-like chat in the browser instead")
             chat(f"http://localhost:{RASA_PORT}")
         else:
             while all(p.poll() is None for p in processes):
                 time.sleep(1)
-            print("serve: a server stopped; see var/log/", file=sys.stderr)
+            stopped = [names.get(p.pid, "a server") for p in processes if p.poll() is not None]
+            print(f"serve: {', '.join(stopped)} stopped; see {LOG_DIR}/", file=sys.stderr)
             return 1
     except KeyboardInterrupt:
         pass
@@ -138,12 +186,16 @@ def serve(interactive: bool) -> int:
 
 
 def main(argv: List[str]) -> int:
+    # Line by line even into a pipe: callers (tests, supervisors) wait for the "ready" lines.
+    sys.stdout.reconfigure(line_buffering=True)
     command = argv[0] if argv else "run"
     if command == "db":
         prepare_database()
         return 0
     if command in ("run", "serve"):
         return serve(interactive=command == "run")
+    if command == "simulator":
+        return serve(interactive=False, simulator=True)
     print(__doc__, file=sys.stderr)
     return 2
 

@@ -1,0 +1,1 @@
+"""A local WhatsApp simulator: Meta's side of the WhatsApp channel, with a chat page per phone."""
