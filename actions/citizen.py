@@ -1,12 +1,13 @@
 """Who is writing: reply language, language choice, and the citizen's gram panchayat."""
+import logging
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import language_of, say, say_sorry, with_session
-from panchayat import citizens
+from panchayat import catalogue, citizens, config
 from panchayat.catalogue import localised, text
 from panchayat.directory import (
     gp_profile,
@@ -16,6 +17,8 @@ from panchayat.directory import (
     resolve_gram_panchayat,
 )
 from panchayat.language import detect_language
+
+logger = logging.getLogger(__name__)
 
 
 class ActionIdentifyCitizen(Action):
@@ -38,6 +41,34 @@ class ActionIdentifyCitizen(Action):
         except Exception:  # the database is down: still answer in the language of the message
             language, gp_known = detected or tracker.get_slot("language") or "bn", False
         return [SlotSet("language", language), SlotSet("gp_known", gp_known)]
+
+
+class ActionSessionStart(Action):
+    """Starts a conversation session: slots carry over, and at first contact (or when the notice
+    changed) the privacy notice comes before anything else (DPDP Act), in both languages because
+    the citizen's language is not known yet."""
+
+    def name(self) -> Text:
+        return "action_session_start"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        def notice_due(session):
+            citizen = citizens.get_or_create(session, tracker.sender_id)
+            return citizens.privacy_notice_due(session, citizen, citizen.language or "bn")
+
+        try:
+            due = await with_session(notice_due)
+        except Exception as error:  # the database is down: the notice waits for the next session
+            logger.warning("privacy notice not checked: %s", type(error).__name__)
+            due = False
+        if due:
+            dispatcher.utter_message(text="\n\n".join(
+                text("privacy_notice", language, days=catalogue.digits(config.CONVERSATION_RETENTION_DAYS, language))
+                for language in ("bn", "en")))
+        carried = [SlotSet(name, value) for name, value in tracker.current_slot_values().items()
+                   if value is not None and name != "requested_slot"]
+        return [SessionStarted(), *carried, ActionExecuted("action_listen")]
 
 
 class ActionChangeLanguage(Action):

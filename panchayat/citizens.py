@@ -5,7 +5,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from panchayat.models import Citizen, GramPanchayat
+from panchayat.models import Citizen, ConsentRecord, GramPanchayat
+
+# The privacy notice's version (texts/privacy.yml): raising it shows the new notice to
+# everyone once more, at their next message.
+PRIVACY_NOTICE_VERSION = "2026-11"
 
 
 def find_citizen(session: Session, wa_id: str) -> Optional[Citizen]:
@@ -45,3 +49,21 @@ def choose_language(session: Session, citizen: Citizen, language: str) -> None:
 
 def set_gram_panchayat(session: Session, citizen: Citizen, gp: GramPanchayat) -> None:
     citizen.gp_code = gp.lgd_code
+
+
+def privacy_notice_due(session: Session, citizen: Citizen, language: str) -> bool:
+    """True (and recorded) the first time this citizen writes under the current notice version:
+    the caller shows the notice then. Later messages return False."""
+    if citizen.id is None:
+        session.flush()
+    seen = session.execute(select(ConsentRecord.id).where(
+        ConsentRecord.citizen_id == citizen.id, ConsentRecord.notice_version == PRIVACY_NOTICE_VERSION)).first()
+    if seen:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(ConsentRecord(citizen_id=citizen.id, notice_version=PRIVACY_NOTICE_VERSION,
+                                      language=language if language in ("bn", "en") else "bn"))
+    except IntegrityError:  # a parallel message of the same citizen recorded it
+        return False
+    return True

@@ -16,7 +16,7 @@ from typing import Any, Callable, Dict, List, Optional
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from panchayat import (applications, bookings, certificates, db, documents, employees, grievances, migrate,
+from panchayat import (applications, bookings, certificates, config, db, documents, employees, grievances, migrate,
                        pay_documents, payroll, periods, seed)
 from panchayat.directory import import_gram_panchayats
 from panchayat.errors import PanchayatError
@@ -240,6 +240,18 @@ def cmd_grievances_resolve(args, out: Output) -> None:
     out.emit(f"{data['number']} resolved; the complainant is notified and asked to rate it", data)
 
 
+def cmd_retention_purge(args, out: Output) -> None:
+    from panchayat import retention
+
+    with db.session_scope() as session:
+        counts = retention.purge(session, args.days, _actor(args), tracker_url=args.tracker_url,
+                                 dry_run=args.dry_run)
+    verb = "would delete" if args.dry_run else "deleted"
+    out.emit(f"retention: {verb} what is older than {args.days} days: "
+             + ", ".join(f"{count} {kind.replace('_', ' ')}" for kind, count in counts.items()),
+             dict(counts, days=args.days, dry_run=args.dry_run))
+
+
 def cmd_certificates_verify(args, out: Output) -> None:
     with db.session_scope() as session:
         answer = certificates.verify(session, args.payload)
@@ -380,6 +392,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(sub, "resolve", cmd_grievances_resolve, "resolve; the complainant is told")
     p.add_argument("number")
     p.add_argument("--note", required=True)
+    p.add_argument("--by", metavar="NAME")
+
+    sub = group("retention", "data protection: delete old conversations and files (DPDP Act)")
+    p = command(sub, "purge", cmd_retention_purge,
+                "delete conversation events, delivered messages and unused files older than --days; "
+                "official records stay")
+    p.add_argument("--days", type=int, default=config.CONVERSATION_RETENTION_DAYS)
+    p.add_argument("--tracker-url", metavar="URL",
+                   help="the Rasa SQL tracker store's database (e.g. postgresql://.../rasa_tracker)")
+    p.add_argument("--dry-run", action="store_true", help="count only")
     p.add_argument("--by", metavar="NAME")
 
     sub = group("certificates", "issued certificates")

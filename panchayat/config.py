@@ -24,6 +24,9 @@ def int_setting(name: str, default: int) -> int:
 
 # Complaints untouched for longer than this are listed as overdue.
 GRIEVANCE_OVERDUE_DAYS = int_setting("GRIEVANCE_OVERDUE_DAYS", 7)
+# Conversations, queued messages and files no official record uses are kept this long
+# (`python -m panchayat retention purge`); the privacy notice says so.
+CONVERSATION_RETENTION_DAYS = int_setting("CONVERSATION_RETENTION_DAYS", 90)
 # Longest guest-house stay one booking may cover.
 BOOKING_MAX_NIGHTS = int_setting("BOOKING_MAX_NIGHTS", 7)
 

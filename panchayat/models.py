@@ -48,7 +48,8 @@ GRIEVANCE_CATEGORIES = (
     "sanitation",
     "other",
 )
-NOTIFICATION_STATUSES = ("pending", "sent", "failed")
+# "sending": claimed by a notification worker, which holds it until claimed_at + its lease.
+NOTIFICATION_STATUSES = ("pending", "sending", "sent", "failed")
 OFFICIAL_ROLES = ("pradhan", "upa_pradhan", "secretary", "executive_assistant", "nirman_sahayak")
 PAY_KINDS = ("earning", "deduction")
 
@@ -131,6 +132,20 @@ class Citizen(Base):
     last_seen_at = Column(DateTime)
 
     gram_panchayat = relationship("GramPanchayat")
+
+
+class ConsentRecord(Base):
+    """That the privacy notice (DPDP Act) of a given version was shown to the citizen, and when.
+
+    A new notice version is shown again at the citizen's next message."""
+
+    __tablename__ = "consent_records"
+    __table_args__ = (UniqueConstraint("citizen_id", "notice_version"),)
+    id = Column(Integer, primary_key=True)
+    citizen_id = Column(ForeignKey("citizens.id"), nullable=False, index=True)
+    notice_version = Column(String(20), nullable=False)
+    language = Column(String(2), nullable=False)
+    shown_at = Column(DateTime, nullable=False, default=utcnow)
 
 
 class IdentifierCounter(Base):
@@ -400,6 +415,12 @@ class Notification(Base):
     sent_at = Column(DateTime)
     provider_message_id = Column(String(128))
     last_error = Column(Text)
+    # Delivery over WhatsApp (connectors.notifier): the worker that claimed the row writes its
+    # token and the time; a claim older than the lease is taken to be from a crashed worker.
+    claim_token = Column(String(32))
+    claimed_at = Column(DateTime)
+    # After a retryable failure the row waits until then (backoff across runs of the worker).
+    next_attempt_at = Column(DateTime)
 
 
 class AuditLog(Base):

@@ -14,6 +14,7 @@ from panchayat.directory import load_lgd
 from panchayat.models import (
     Block,
     Citizen,
+    ConsentRecord,
     Employee,
     GramPanchayat,
     GuestHouse,
@@ -128,6 +129,11 @@ def seed_demo(session: Session, today: date = None) -> Dict[str, int]:
                   for i, lang in enumerate(("bn", "en", "bn"), start=1)]
     session.add_all([demo] + applicants)
     session.flush()
+    # The demo citizens have read the privacy notice already; a new number sees it first.
+    from panchayat.citizens import PRIVACY_NOTICE_VERSION
+
+    session.add_all([ConsentRecord(citizen_id=c.id, notice_version=PRIVACY_NOTICE_VERSION, language=c.language or "bn")
+                     for c in [demo] + applicants])
 
     counts["applications"] = _seed_applications(session, applicants, home)
     counts["guest_houses"], counts["bookings"] = _seed_guest_houses(session, demo, applicants, today)

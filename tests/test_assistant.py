@@ -4,6 +4,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -14,6 +15,7 @@ from tests.conftest import ROOT
 MODEL = ROOT / "models" / "panchayat.tar.gz"
 RASA_PORT, ACTION_PORT = 5105, 5155
 SIGNING_KEY = "test-signing-key"
+PHONES_USED = ("910000000003", "910000000002", "919800012345")
 
 
 @pytest.fixture(scope="module")
@@ -37,9 +39,17 @@ def assistant(tmp_path_factory):
     if not ready:
         server.kill()
         pytest.fail("the assistant did not start: " + "".join(seen[-5:]))
+    # Keep reading the servers' logs (a full pipe would stall them), to check them at the end.
+    drain = threading.Thread(target=lambda: seen.extend(server.stdout), daemon=True)
+    drain.start()
     yield f"http://localhost:{RASA_PORT}", var
     server.send_signal(signal.SIGTERM)
     assert server.wait(timeout=60) == 0
+    drain.join(timeout=10)
+    logs = "".join(seen)
+    # Phone numbers and secrets never reach the logs (the numbers the tests below write from).
+    for secret in (SIGNING_KEY, *PHONES_USED):
+        assert secret not in logs
     # Everything the stack started has stopped: the ports are free again.
     for port in (RASA_PORT, ACTION_PORT):
         with pytest.raises(requests.ConnectionError):
@@ -77,7 +87,9 @@ def test_new_villager_is_asked_for_the_gp_then_answered(assistant):
     url, _ = assistant
     asked = say(url, "villager-without-gp", "office kokhon khola thake")
     from panchayat.catalogue import text
-    assert asked == [text("gp_ask", "bn")]
+    # First contact: the privacy notice, then the question.
+    assert asked[0].startswith("শুরুর আগে জানিয়ে রাখি") and asked[1].startswith("Before we begin")
+    assert asked[2:] == [text("gp_ask", "bn")]
     answered = say(url, "villager-without-gp", "Hanskhali")
     assert answered[0].startswith("ঠিক আছে: হাঁসখালি গ্রাম পঞ্চায়েত")
     assert answered[1].startswith("হাঁসখালি গ্রাম পঞ্চায়েত অফিস খোলা থাকে")
