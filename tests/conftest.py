@@ -1,9 +1,11 @@
 """Shared fixtures: real databases (a temporary SQLite file and a fresh PostgreSQL database),
 and the dispatcher, tracker and domain that Rasa actions are called with."""
+import asyncio
 import os
+import threading
 import uuid
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 import yaml
@@ -81,6 +83,30 @@ def snapshot(url: str) -> Dict[str, List[tuple]]:
             table: sorted(map(tuple, connection.execute(text(f'SELECT * FROM "{table}"'))), key=repr)
             for table in tables
         }
+
+
+# --- An event loop in a thread, for servers the tests talk to from synchronous code ---------
+
+
+class LoopThread:
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def run(self, coroutine, timeout: float = 60) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+
+
+@pytest.fixture(scope="module")
+def loop_thread():
+    runner = LoopThread()
+    yield runner
+    runner.stop()
 
 
 # --- Rasa action fixtures -------------------------------------------------------------

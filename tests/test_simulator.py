@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 import aiohttp
-import pytest
 from aiohttp import web
 
 from connectors.whatsapp import GraphClient, WhatsAppSettings, valid_signature

@@ -12,7 +12,6 @@ import asyncio
 import json
 import logging
 import socket
-import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -43,6 +42,7 @@ from connectors.whatsapp_messages import (
     menu_messages,
     split_text,
 )
+from tests.conftest import LoopThread
 from panchayat import channel_records, db, migrate
 from panchayat.catalogue import text as catalogue_text
 from panchayat.channel_records import WhatsAppInbound, WhatsAppOutbound
@@ -65,27 +65,6 @@ def media_bytes(kind: str, size: int) -> bytes:
 
 
 # --- The harness: one event loop in a thread, a Sanic server with the channel, the Graph fake ---
-
-
-class LoopThread:
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-
-    def run(self, coroutine, timeout: float = 30) -> Any:
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
-
-    def stop(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
-
-
-@pytest.fixture(scope="module")
-def loop_thread():
-    runner = LoopThread()
-    yield runner
-    runner.stop()
 
 
 class Dialogue:
