@@ -201,57 +201,10 @@ def caption(facts: Dict, language: str) -> str:
 
 # --- rendering ------------------------------------------------------------------------
 
-_MEASURED_RUNS: Dict[Tuple[str, float, bool], list] = {}
-
-
-class PayDocumentPDF(PanchayatPDF):
-    """PanchayatPDF that draws Latin runs without HarfBuzz.
-
-    Pay documents are mostly figures and short English labels, which need no shaping;
-    skipping HarfBuzz and fpdf2's bidi pass for them takes a third off the rendering time
-    (Bengali runs are still shaped). Measured widths and drawn glyphs use the same path."""
-
-    LATIN_FAMILY = "notosans"
-
-    def _unshaped(self, method, *args, **kwargs):
-        if self.font_family != self.LATIN_FAMILY or not self.text_shaping:
-            return method(*args, **kwargs)
-        shaping, self.text_shaping = self.text_shaping, None
-        try:
-            return method(*args, **kwargs)
-        finally:
-            self.text_shaping = shaping
-
-    def get_string_width(self, *args, **kwargs):
-        return self._unshaped(super().get_string_width, *args, **kwargs)
-
-    def para(self, text: str, size: float = 10, bold: bool = False, **layout) -> None:
-        if not bold:
-            return super().para(text, size, **layout)
-        # Bold as one filled-and-stroked pass instead of two offset passes: half the shaping work.
-        with self.local_context(text_mode="FILL_STROKE", line_width=0.018 * size, draw_color=self.text_color):
-            super().para(text, size, **layout)
-
-    def _runs(self, text: str, size: float, bold: bool):
-        # para() measures each line twice (to wrap, then to align), a table repeats its labels, and
-        # every document repeats the last one's labels. Widths depend only on the text, the size and
-        # the fonts (the same files for every document), so they are remembered across documents.
-        key = (text, size, bold)
-        runs = _MEASURED_RUNS.get(key)
-        if runs is None:
-            if len(_MEASURED_RUNS) > 20000:
-                _MEASURED_RUNS.clear()
-            _MEASURED_RUNS[key] = runs = super()._runs(text, size, bold)
-        return runs
-
-    def cell(self, *args, **kwargs):
-        return self._unshaped(super().cell, *args, **kwargs)
-
-
 def _start(facts: Dict, title_key: str, title_suffix: str) -> PanchayatPDF:
     """A page with the GP's header and the document's title."""
     gp = facts["gp"]
-    pdf = PayDocumentPDF()
+    pdf = PanchayatPDF()
     pdf.set_title(f"{text(title_key, 'en')} {facts['employee']['code']} {title_suffix}")
     pdf.add_page()
     pdf.set_text_color(*INK)
