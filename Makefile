@@ -9,7 +9,7 @@ export PYTHONWARNINGS := ignore::DeprecationWarning
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: setup run serve simulator chat train validate db test pytest test-stories evaluate-nlu nlu-heldout
+.PHONY: setup run serve simulator production chat train validate db test pytest test-stories evaluate-nlu nlu-heldout
 
 setup:
 	@bash scripts/setup.sh
@@ -25,6 +25,11 @@ serve: setup train db
 ## The servers with WhatsApp on, plus a WhatsApp-like chat page at http://localhost:8090 (SIMULATOR_PORT).
 simulator: setup train db
 	@$(PY) scripts/stack.py simulator
+
+## The production set-up on this machine: PostgreSQL tracker store, Redis locks, nginx in front
+## of several Rasa and action servers (docs/production.md; needs nginx: apt-get install nginx-light).
+production: setup train
+	@$(PY) scripts/production.py start --rasa 2 --actions 1
 
 ## A terminal chat against servers that already run.
 chat: setup

@@ -1,0 +1,74 @@
+"""A Redis lock store that keeps answering while Redis is down (deploy/endpoints.production.yml).
+
+Rasa takes a per-conversation lock for every message. With its own RedisLockStore a Redis
+outage makes every message fail after the WhatsApp webhook has been acknowledged, so Meta
+never sends it again and the citizen gets no answer. This store uses Redis while Redis
+answers, and otherwise a lock held in this process, trying Redis again after
+`retry_after_seconds`:
+
+- one server alone loses nothing: the WhatsApp channel already hands a sender's messages
+  over one at a time, and the fallback lock serialises them as Redis would;
+- several servers lose only the cross-server ordering of one sender's messages that reach
+  two servers within the same moments, while Redis is down; the database guarantees (one
+  claim per message id, row locks on bookings) hold regardless.
+
+Options (lock_store section): url, port, db, password, key_prefix as for `type: redis`;
+socket_timeout (default 1 s: the Redis client is synchronous and blocks the event loop while
+it waits); retry_after_seconds (default 5).
+"""
+import logging
+import time
+from typing import Any, Optional, Text
+
+from rasa.core.lock import TicketLock
+from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
+from rasa.utils.endpoints import EndpointConfig
+
+logger = logging.getLogger(__name__)
+
+
+class FailoverRedisLockStore(LockStore):
+    def __init__(self, endpoint_config: Optional[EndpointConfig] = None, **kwargs: Any) -> None:
+        options = dict(endpoint_config.kwargs) if endpoint_config is not None else {}
+        options.update(kwargs)
+        host = (endpoint_config.url if endpoint_config is not None else None) or options.pop("host", "localhost")
+        options.pop("url", None)
+        self.retry_after_seconds = float(options.pop("retry_after_seconds", 5))
+        options["socket_timeout"] = float(options.get("socket_timeout", 1))
+        self.redis = RedisLockStore(host=host, **options)
+        self.fallback = InMemoryLockStore()
+        self._down_until = 0.0
+        super().__init__()
+
+    def _redis_errors(self) -> tuple:
+        import redis
+
+        return (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+
+    def _call(self, name: str, *args: Any) -> Any:
+        if time.monotonic() >= self._down_until:
+            try:
+                result = getattr(self.redis, name)(*args)
+                if self._down_until:
+                    logger.warning("lock store: Redis answers again; conversation locks are shared again")
+                    self._down_until = 0.0
+                return result
+            except self._redis_errors() as error:
+                if not self._down_until:
+                    logger.error("lock store: Redis unavailable (%s); locks are held in this process until "
+                                 "it answers again", type(error).__name__)
+                self._down_until = time.monotonic() + self.retry_after_seconds
+        return getattr(self.fallback, name)(*args)
+
+    @property
+    def using_fallback(self) -> bool:
+        return bool(self._down_until)
+
+    def get_lock(self, conversation_id: Text) -> Optional[TicketLock]:
+        return self._call("get_lock", conversation_id)
+
+    def delete_lock(self, conversation_id: Text) -> None:
+        self._call("delete_lock", conversation_id)
+
+    def save_lock(self, lock: TicketLock) -> None:
+        self._call("save_lock", lock)

@@ -1,0 +1,219 @@
+"""The fast fault cases of the production configuration (the slow ones, which need the whole
+stack, are in scripts/faults.py): the last room raced by fifty guests, one webhook taken by two
+servers at once, duplicated and reordered webhooks, and Redis down under the lock store of
+deploy/endpoints.production.yml."""
+import asyncio
+import socket
+import sys
+import threading
+import time
+from datetime import date, timedelta
+from typing import List
+
+import pytest
+from rasa.core.channels.channel import UserMessage
+from sqlalchemy import select
+
+from connectors import graph_fake
+from connectors.whatsapp import WhatsAppInput, WhatsAppSettings
+from panchayat import bookings, db, migrate
+from panchayat.citizens import get_or_create
+from panchayat.errors import PanchayatError
+from panchayat.models import Booking, GuestHouse, RoomNight
+from tests.conftest import ROOT, _create_pg_database, _drop_pg_database
+
+sys.path.insert(0, str(ROOT))
+from deploy.lock_store import FailoverRedisLockStore  # noqa: E402
+
+GUESTS = 50
+APP_SECRET = "faults-app-secret"
+ACCESS_TOKEN = "faults-access-token"
+SENDER = "919800000077"
+
+
+# --- 50 concurrent bookings of the last room -------------------------------------------------
+
+
+def test_fifty_guests_confirming_the_last_room_at_once_make_exactly_one_booking(database):
+    night = date.today() + timedelta(days=75)
+    with db.session_scope(database) as session:
+        house = session.execute(select(GuestHouse).order_by(GuestHouse.id)).scalars().all()[1]
+        assert len(house.rooms) == 2
+        first = get_or_create(session, "guest-first")
+        first.gp_code = 990001
+        bookings.book(session, first, house, night, night + timedelta(days=1), 1)  # one room left
+        for index in range(GUESTS):
+            get_or_create(session, f"guest-{index}").gp_code = 990001
+        house_id = house.id
+    barrier = threading.Barrier(GUESTS)
+    outcomes: List[str] = []
+
+    def confirm(index: int) -> None:
+        barrier.wait()
+        try:
+            with db.session_scope(database) as session:
+                citizen = get_or_create(session, f"guest-{index}")
+                bookings.book(session, citizen, session.get(GuestHouse, house_id), night,
+                              night + timedelta(days=1), 1)
+            outcomes.append("booked")
+        except PanchayatError as error:
+            outcomes.append(error.key)
+
+    threads = [threading.Thread(target=confirm, args=(i,)) for i in range(GUESTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=90)
+    assert sorted(outcomes) == ["booked"] + ["booking_unavailable"] * (GUESTS - 1)
+    with db.session_scope(database) as session:
+        nights = session.execute(select(RoomNight).where(RoomNight.night == night)).scalars().all()
+        assert len(nights) == 2 and len({n.room_id for n in nights}) == 2
+        assert len(session.execute(select(Booking).where(Booking.check_in == night)).scalars().all()) == 2
+
+
+# --- Webhooks: two servers, duplicates, reordering -------------------------------------------
+
+
+@pytest.fixture
+def postgres_channel_db(monkeypatch):
+    """A migrated PostgreSQL database that the channels claim message ids in (DATABASE_URL)."""
+    url = _create_pg_database()
+    monkeypatch.setenv("DATABASE_URL", url)
+    migrate.upgrade(url)
+    yield url
+    _drop_pg_database(url)
+
+
+class Servers:
+    """Channels as several Rasa servers hold them, over one database and one Graph API fake;
+    the dialogue is a stand-in that answers each message with its text, slowly enough for
+    messages to overlap."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.handled: List[str] = []
+
+    async def __aenter__(self) -> "Servers":
+        self.fake = graph_fake.GraphFake(ACCESS_TOKEN)
+        base_url = await self.fake.start()
+        settings = WhatsAppSettings(verify_token="v", app_secret=APP_SECRET, access_token=ACCESS_TOKEN,
+                                    phone_number_id=graph_fake.DEFAULT_PHONE_NUMBER_ID, api_base_url=base_url,
+                                    send_attempts=1)
+        self.channels = [WhatsAppInput(settings) for _ in range(self.count)]
+        return self
+
+    async def __aexit__(self, *_exc) -> None:
+        await self.drain()
+        for channel in self.channels:
+            await channel.client.close()
+        await self.fake.stop()
+
+    async def dialogue(self, message: UserMessage) -> None:
+        self.handled.append(message.text)
+        await asyncio.sleep(0.05)
+        await message.output_channel.send_text_message(message.sender_id, f"answer to {message.text}")
+
+    def deliver(self, server: int, *messages) -> None:
+        self.channels[server].accept(graph_fake.webhook(list(messages)), self.dialogue)
+
+    async def drain(self) -> None:
+        for channel in self.channels:
+            await channel.drain()
+
+
+def test_one_webhook_taken_by_two_servers_at_once_is_answered_once(postgres_channel_db):
+    async def scenario() -> List[str]:
+        async with Servers(2) as servers:
+            first = graph_fake.text_message(SENDER, "trade licence chai")
+            # Meta retries while the first delivery is still being worked on; the balancer sends
+            # the copies to either server.
+            for server in (0, 1, 0, 1, 1):
+                servers.deliver(server, first)
+            await servers.drain()
+            return servers.fake.texts(SENDER)
+
+    assert asyncio.run(scenario()) == ["answer to trade licence chai"]
+
+
+def test_duplicated_and_reordered_webhooks_get_one_reply_each_in_the_order_taken(postgres_channel_db):
+    async def scenario():
+        async with Servers(1) as servers:
+            one, two, three = (graph_fake.text_message(SENDER, text) for text in ("one", "two", "three"))
+            # Meta's order is not guaranteed: "two" comes first, then "one", then copies of both,
+            # then "three" batched with a copy of "one", then another copy of "three".
+            for messages in ((two,), (one,), (two,), (one,), (three, one), (three,)):
+                servers.deliver(0, *messages)
+            await servers.drain()
+            return servers.handled, servers.fake.texts(SENDER)
+
+    handled, sent = asyncio.run(scenario())
+    assert handled == ["two", "one", "three"]
+    assert sent == ["answer to two", "answer to one", "answer to three"]
+
+
+# --- Redis down -------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_with_redis_down_messages_are_still_serialised_and_answered():
+    """The lock store of deploy/endpoints.production.yml, with nothing listening where Redis
+    should be: each conversation's lock still admits one message at a time, and quickly."""
+    from rasa.utils.endpoints import EndpointConfig
+
+    store = FailoverRedisLockStore(EndpointConfig(url="127.0.0.1", port=free_port(), db=1, key_prefix="faults"))
+    order: List[str] = []
+
+    async def handle(name: str) -> None:
+        async with store.lock(SENDER, wait_time_in_seconds=0.01):
+            order.append(f"{name} in")
+            await asyncio.sleep(0.05)
+            order.append(f"{name} out")
+
+    async def scenario() -> float:
+        started = time.monotonic()
+        await asyncio.gather(handle("first"), handle("second"), handle("third"))
+        return time.monotonic() - started
+
+    took = asyncio.run(scenario())
+    assert store.using_fallback
+    assert order == ["first in", "first out", "second in", "second out", "third in", "third out"]
+    assert took < 3
+
+
+def test_rasas_own_redis_lock_store_refuses_every_message_while_redis_is_down():
+    """Why the production lock store is not `type: redis`: Rasa's raises for every message,
+    after the channel has acknowledged the webhook, so the message would be lost."""
+    from rasa.core.lock_store import LockError, RedisLockStore
+
+    store = RedisLockStore(host="127.0.0.1", port=free_port(), socket_timeout=1)
+
+    async def scenario() -> None:
+        async with store.lock(SENDER):
+            pass
+
+    with pytest.raises(LockError, match="Connection refused"):
+        asyncio.run(scenario())
+
+
+def test_a_redis_that_comes_back_is_used_again():
+    from rasa.utils.endpoints import EndpointConfig
+
+    store = FailoverRedisLockStore(EndpointConfig(url="127.0.0.1", port=6379, db=1, key_prefix="faults-test",
+                                                  retry_after_seconds=0))
+    try:
+        store.redis.red.ping()
+    except Exception:
+        pytest.skip("no Redis at 127.0.0.1:6379")
+
+    async def scenario() -> None:
+        async with store.lock(SENDER, wait_time_in_seconds=0.01):
+            assert store.redis.get_lock(SENDER) is not None  # the lock is in Redis
+
+    store._down_until = time.monotonic() - 1  # as if Redis had been down until a moment ago
+    asyncio.run(scenario())
+    assert not store.using_fallback
