@@ -276,10 +276,3 @@ def verified_employee(session: Session, phone: str, now: Optional[datetime] = No
         return None
     return employee
 
-
-def end_verification(session: Session, phone: str) -> None:
-    """Closes the window at once (the employee says they are done, or hands the phone on)."""
-    employee = _by_phone(session, phone)
-    if employee is not None and employee.verified_until is not None:
-        employee.verified_until = None
-        session.flush()

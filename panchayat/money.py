@@ -43,6 +43,15 @@ _EN_ONES = ("zero one two three four five six seven eight nine ten eleven twelve
 _EN_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
 
 
+def _indian_places(n: int):
+    """123456789 -> (12, 34, 56, 7, 89): crore, lakh, thousand, hundred and the rest."""
+    crore, rest = divmod(n, 10 ** 7)
+    lakh, rest = divmod(rest, 10 ** 5)
+    thousand, rest = divmod(rest, 1000)
+    hundred, rest = divmod(rest, 100)
+    return crore, lakh, thousand, hundred, rest
+
+
 def _en_below_hundred(n: int) -> str:
     if n < 20:
         return _EN_ONES[n]
@@ -57,10 +66,7 @@ def number_in_words_en(n: int) -> str:
         return "minus " + number_in_words_en(-n)
     if n == 0:
         return _EN_ONES[0]
-    crore, rest = divmod(n, 10 ** 7)
-    lakh, rest = divmod(rest, 10 ** 5)
-    thousand, rest = divmod(rest, 1000)
-    hundred, rest = divmod(rest, 100)
+    crore, lakh, thousand, hundred, rest = _indian_places(n)
     parts = []
     if crore:
         parts.append(f"{number_in_words_en(crore)} crore")
@@ -124,10 +130,7 @@ def number_in_words_bn(n: int) -> str:
         return "ঋণাত্মক " + number_in_words_bn(-n)
     if n < 100:
         return _BN_BELOW_HUNDRED[n]
-    crore, rest = divmod(n, 10 ** 7)
-    lakh, rest = divmod(rest, 10 ** 5)
-    thousand, rest = divmod(rest, 1000)
-    hundred, rest = divmod(rest, 100)
+    crore, lakh, thousand, hundred, rest = _indian_places(n)
     parts = []
     if crore:
         parts.append(f"{number_in_words_bn(crore)} কোটি")

@@ -30,12 +30,13 @@ from pathlib import Path
 from typing import Dict, List, Optional
 from urllib.parse import unquote, urlparse
 
-import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from panchayat import config  # noqa: E402
+
+import stack  # noqa: E402  (scripts/stack.py: the embedded stack's process helpers)
 
 VENV_BIN = ROOT / ".venv" / "bin"
 DEPLOY = ROOT / "deploy"
@@ -194,18 +195,7 @@ class Supervisor:
         return given_up
 
     def wait_ready(self, url: str, process: subprocess.Popen, timeout: float = 300) -> None:
-        name = self.names[process.pid]
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"{name} stopped while starting; see {LOG_DIR / (name + '.log')}")
-            try:
-                if requests.get(url, timeout=2).ok:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.5)
-        raise RuntimeError(f"{name} did not start within {timeout:.0f}s; see {LOG_DIR / (name + '.log')}")
+        stack.wait_ready(url, process, self.names[process.pid], timeout)
 
     def pids(self) -> Dict[str, int]:
         return {self.names[p.pid]: p.pid for p in self.processes}
