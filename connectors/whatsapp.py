@@ -13,6 +13,7 @@ queue, in the order they arrived.
 of every message id); the notification worker is meant to reuse it.
 """
 import asyncio
+import contextvars
 import hashlib
 import hmac
 import json
@@ -238,6 +239,18 @@ class OutboundRecorder:
             logger.error("whatsapp: could not record an outbound %s: %s", row.get("kind"), type(error).__name__)
 
 
+# Replies sent while one inbound message is handled. Rasa swallows a failed custom action (the
+# action server down, say) and ends the turn without a word; the channel sees that the turn sent
+# nothing and asks the citizen to try again instead of leaving them in silence.
+@dataclass
+class TurnReplies:
+    sent: int = 0
+
+
+_turn_replies: "contextvars.ContextVar[Optional[TurnReplies]]" = contextvars.ContextVar("turn_replies",
+                                                                                       default=None)
+
+
 class GraphClient:
     """The WhatsApp Cloud API, outbound: messages, templates, media up and down.
 
@@ -314,6 +327,9 @@ class GraphClient:
             raise failure
         await self.recorder.sent(to, kind, message_id, menu)
         logger.info("whatsapp: sent a %s message to %s", kind, mask_number(to))
+        turn = _turn_replies.get()
+        if turn is not None:
+            turn.sent += 1
         return message_id
 
     async def send_outgoing(self, to: str, messages: Iterable[Outgoing]) -> List[str]:
@@ -672,10 +688,20 @@ class WhatsAppInput(InputChannel):
         if not first:
             logger.info("whatsapp: message %s was delivered again; already handled", message_ref(inbound.wamid))
             return
+        turn = TurnReplies()
+        _turn_replies.set(turn)  # this task's own context: one per inbound message
         try:
             message = await self._user_message(inbound)
             if message is not None:
-                await on_new_message(message)
+                try:
+                    await on_new_message(message)
+                except Exception as error:
+                    logger.error("whatsapp: the dialogue failed on %s: %s", message_ref(inbound.wamid),
+                                 type(error).__name__)
+                if turn.sent == 0:
+                    logger.warning("whatsapp: the dialogue sent nothing for %s; asking to try again",
+                                   message_ref(inbound.wamid))
+                    await self._try_again(inbound, str(message.metadata.get("typed") or message.text))
         finally:
             try:
                 await _database(channel_records.mark_processed, inbound.wamid)
@@ -760,6 +786,13 @@ class WhatsAppInput(InputChannel):
         if body.get("filename"):
             metadata["media_filename"] = shorten(Path(str(body["filename"]).replace("\\", "/")).name, 120)
         return ATTACHMENT_MARKER
+
+    async def _try_again(self, inbound: InboundMessage, typed: str) -> None:
+        try:
+            await self._reply(inbound, "try_again", typed=typed)
+        except Exception as error:  # Graph API down too: nothing more the channel can do
+            logger.error("whatsapp: could not send the try-again reply for %s: %s", message_ref(inbound.wamid),
+                         type(error).__name__)
 
     async def _reply(self, inbound: InboundMessage, key: str, typed: str = "", **params: Any) -> None:
         """A reply the channel writes itself, in the citizen's language."""

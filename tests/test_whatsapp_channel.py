@@ -67,13 +67,18 @@ def media_bytes(kind: str, size: int) -> bytes:
 # --- The harness: one event loop in a thread, a Sanic server with the channel, the Graph fake ---
 
 
+DIALOGUE_REPLY = "(the assistant's answer)"
+
+
 class Dialogue:
     """Stands in for Rasa's agent: records each UserMessage and sends `answer(message)`'s replies
     through the message's output channel, as Rasa does."""
 
     def __init__(self) -> None:
         self.received: List[UserMessage] = []
-        self.answer: Callable[[UserMessage], List[Dict]] = lambda message: []
+        # Like the real assistant, every message gets an answer unless a test says otherwise.
+        self.answer: Callable[[UserMessage], List[Dict]] = lambda message: [{"text": DIALOGUE_REPLY}]
+        self.fail: Optional[Exception] = None
         self.pause: Optional[float] = None
         self.active: Dict[str, int] = {}
         self.finished = 0
@@ -86,6 +91,8 @@ class Dialogue:
             self.received.append(message)
             if self.pause:
                 await asyncio.sleep(self.pause)
+            if self.fail is not None:
+                raise self.fail
             for reply in self.answer(message):
                 await message.output_channel.send_response(message.sender_id, dict(reply))
         finally:
@@ -281,7 +288,9 @@ def test_fixture(name, harness):
             assert stored.read_bytes() == harness.fake.media[wanted["media"]]["data"]
             assert message.metadata["media_size"] == stored.stat().st_size
 
-    sent = [(m["to"], m["type"], m.get("text", {}).get("body")) for m in harness.fake.messages]
+    sent = [(m["to"], m["type"], m.get("text", {}).get("body")) for m in harness.fake.messages
+            if m.get("text", {}).get("body") != DIALOGUE_REPLY]
+    assert len(harness.fake.messages) - len(sent) == len(received)  # the dialogue's own answers
     replies = [(r["to"], "text", catalogue_text(r["key"], r["language"], **r.get("params", {})))
                for r in expect.get("replies", [])]
     assert sent == replies
@@ -528,7 +537,34 @@ def test_a_file_outside_the_allowed_folders_is_never_sent(harness, tmp_path):
     harness.dialogue.answer = lambda m: [{"custom": {"document": str(secret_file), "caption": "x"}},
                                          {"custom": {"unknown": "shape"}}]
     harness.deliver(graph_fake.text_message(RINA, "hi"))
-    assert harness.fake.messages == [] and harness.fake.media == {}
+    # Nothing of the refused file goes out; the citizen is asked to try again, not left in silence.
+    assert harness.fake.media == {} and all(m["type"] == "text" for m in harness.fake.messages)
+    assert harness.fake.texts(RINA) == [catalogue_text("try_again", "en")]
+
+
+@pytest.mark.parametrize("failure, typed, language", [
+    ("silent", "amar booking ta confirm koro", "bn"),   # Rasa swallowed a failed action: no events, no reply
+    ("raises", "please confirm my booking", "en"),      # the dialogue itself failed
+])
+def test_a_turn_that_answers_nothing_gets_a_try_again_in_the_citizens_language(harness, failure, typed, language):
+    if failure == "silent":
+        harness.dialogue.answer = lambda m: []
+    else:
+        harness.dialogue.fail = RuntimeError("action server unreachable")
+    harness.deliver(graph_fake.text_message(RINA, typed))
+    assert harness.fake.texts(RINA) == [catalogue_text("try_again", language)]
+    [row] = harness.inbound()
+    assert row.processed  # handled once; a redelivery does not run the turn again
+    harness.dialogue.fail = None
+    harness.dialogue.answer = lambda m: [{"text": "Booking GH-2026-000001 is confirmed."}]
+    harness.deliver(graph_fake.text_message(RINA, "confirm"))
+    assert harness.fake.texts(RINA)[1:] == ["Booking GH-2026-000001 is confirmed."]
+
+
+def test_a_turn_that_answered_gets_no_try_again(harness):
+    harness.dialogue.answer = lambda m: [{"text": "Choose:", "buttons": buttons(3)}]
+    harness.deliver(graph_fake.text_message(RINA, "hi"))
+    assert [m["type"] for m in harness.fake.messages] == ["interactive"]
 
 
 def test_throttling_and_server_errors_are_retried_until_sent(harness):
