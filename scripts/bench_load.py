@@ -6,6 +6,7 @@ webhook, with the outbound Graph API played by a lean receiver in this process.
     python scripts/bench_load.py --rate 80 --duration 120 --label prod-1
     python scripts/bench_load.py --users 60 --duration 120                 # closed loop
     python scripts/bench_load.py --rate 20 --soak 1800 --label soak        # memory over 30 minutes
+    python scripts/bench_load.py --rate 20 --soak 1800 --conversations-per-user 2  # citizens come and go
     python scripts/bench_load.py --scripts stock --rate 80 ...             # a `rasa init` assistant
 
 Each simulated user has its own wa_id and plays one conversation script at a time (menu and
@@ -150,6 +151,7 @@ class User:
     pending: Optional[asyncio.Future] = None
     idle_from: float = 0.0
     busy: bool = False
+    conversations: int = 0
 
 
 class Bench:
@@ -268,7 +270,15 @@ class Bench:
             self.windowed.append((answered_at - self.started, latency))
         user.step += 1
         if user.step >= len(user.script):
-            self.next_script(user)
+            user.conversations += 1
+            if self.args.conversations_per_user and user.conversations >= self.args.conversations_per_user:
+                # This citizen is done for now; a new one takes the place (a real number's sessions are
+                # a handful of messages, not a conversation that never ends).
+                self.users.pop(user.wa_id, None)
+                if self.args.rate:
+                    self.new_user()  # into the open loop's pool; the closed loop replaces its own
+            else:
+                self.next_script(user)
         await asyncio.sleep(self.random.uniform(self.args.think_min, self.args.think_max))
         user.busy = False
         user.idle_from = time.monotonic()
@@ -452,6 +462,8 @@ def parser() -> argparse.ArgumentParser:
     options.add_argument("--duration", type=float, default=60, help="measured seconds")
     options.add_argument("--warmup", type=float, default=10, help="seconds of load before measuring")
     options.add_argument("--soak", type=float, default=0, help="measured seconds of a soak (overrides --duration)")
+    options.add_argument("--conversations-per-user", type=int, default=0,
+                         help="conversations before a user leaves and a new number takes its place (0: never)")
     options.add_argument("--think-min", type=float, default=1.0)
     options.add_argument("--think-max", type=float, default=3.0)
     options.add_argument("--reply-timeout", type=float, default=30.0)

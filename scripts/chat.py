@@ -89,7 +89,14 @@ def converse(url: str, sender: str) -> None:
             print(f"(the assistant is not reachable: {error})")
             continue
         buttons = []
-        for message in reply.json():
+        messages = reply.json()
+        if not messages:
+            # As on WhatsApp: a turn that said nothing (a failed action) is not left in silence.
+            from panchayat.catalogue import text
+            from panchayat.language import detect_language
+
+            messages = [{"text": text("try_again", detect_language(line) or "bn")}]
+        for message in messages:
             buttons = show(message) or buttons
 
 

@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from connectors.graph_fake import button_reply, encode, sign, text_message, webhook  # noqa: E402
+from panchayat.catalogue import text as catalogue_text  # noqa: E402
 
 PIDS = ROOT / "var" / "run" / "production" / "pids.json"
 
@@ -168,7 +169,10 @@ async def action_server_killed(citizens: Citizens, args: argparse.Namespace) -> 
     result["action_servers_back_after_s"] = round(wait_healthy(f"http://127.0.0.1:{args.action_lb_port}/health"), 1)
     result["confirm_again"] = await citizens.say(wa_id, "/affirm", quiet=2.0)
     result["bookings_after_second_confirm"] = bookings_of(wa_id)
-    result["ok"] = result["bookings_after_failed_confirm"] == 0 and result["bookings_after_second_confirm"] <= 1
+    try_again = {catalogue_text("try_again", language) for language in ("bn", "en")}
+    result["told_to_try_again"] = bool(set(during) & try_again)
+    result["ok"] = (result["told_to_try_again"] and result["bookings_after_failed_confirm"] == 0
+                    and result["bookings_after_second_confirm"] == 1)
     return result
 
 
