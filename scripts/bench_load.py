@@ -172,6 +172,7 @@ class Bench:
         self.sent = self.answered = self.outbound = self.extra_outbound = 0
         self.missing = self.http_errors = self.transport_errors = self.skipped = 0
         self.status_counts: Dict[int, int] = {}
+        self.missing_steps: List[str] = []  # the texts that got no reply, to find out why
         self.measuring = False
         self.started = 0.0
         self.inflight: set = set()
@@ -260,6 +261,7 @@ class Bench:
         except asyncio.TimeoutError:
             if counted:
                 self.missing += 1
+                self.missing_steps.append(user.script[user.step])
             # A late reply would be taken for the next message's: this number is retired.
             self.users.pop(user.wa_id, None)
             return
@@ -397,6 +399,7 @@ class Bench:
                        "transport": self.transport_errors, "no_reply": self.missing},
             "users": len(self.users),
             "pool_grew": self.skipped,
+            "no_reply_to": self.missing_steps,
             "server_cpu_seconds": cpu_used,
             "server_cpu_ms_per_answered": {k: round(v * 1000 / self.answered, 1) for k, v in cpu_used.items()}
             if self.answered else {},

@@ -50,10 +50,10 @@ drive() {  # drive <scripts> <label>
   local scripts=$1 label=$2
   sleep 5  # let the servers settle after start-up
   "$PY" scripts/bench_load.py --scripts "$scripts" --users 40 --think-min 0.5 --think-max 1 \
-    --duration "$DURATION" --warmup 10 --conversations-per-user 2 --label "$TAG-$label-closed40"
+    --duration "$DURATION" --warmup 10 --conversations-per-user 2 --label "$TAG-$label-closed40" || true
   for rate in 10 20; do
     "$PY" scripts/bench_load.py --scripts "$scripts" --rate "$rate" --users 40 --duration "$DURATION" \
-      --warmup 10 --conversations-per-user 2 --label "$TAG-$label-rate$rate"
+      --warmup 10 --conversations-per-user 2 --label "$TAG-$label-rate$rate" || true
   done
 }
 
@@ -78,6 +78,6 @@ if [ "$SOAK" != "0" ]; then
   start_stack var/log/bench/soak.log --rasa 2 --actions 1 --tf-threads 1
   sleep 5
   "$PY" scripts/bench_load.py --rate 10 --users 30 --soak "$SOAK" --warmup 30 --sample-every 15 \
-    --conversations-per-user 2 --label "$TAG-soak-rate10"
+    --conversations-per-user 2 --label "$TAG-soak-rate10" || true
   stop_stack
 fi
