@@ -63,7 +63,7 @@ for config in $SERIES; do
     ours1) start_stack var/log/bench/ours1.log --rasa 1 --actions 1 && drive panchayat ours1 ;;
     ours2) start_stack var/log/bench/ours2.log --rasa 2 --actions 1 --tf-threads 1 && drive panchayat ours2 ;;
     stock)
-      if [ ! -d "$STOCK_DIR/models" ]; then .venv/bin/rasa init --no-prompt --init-dir "$STOCK_DIR"; fi
+      if [ ! -d "$STOCK_DIR/models" ]; then mkdir -p "$STOCK_DIR"; .venv/bin/rasa init --no-prompt --init-dir "$STOCK_DIR"; fi
       model=$(ls -t "$STOCK_DIR"/models/*.tar.gz | head -1)
       DATABASE_URL=postgresql://postgres@127.0.0.1:5432/panchayat_stock \
       TRACKER_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/rasa_tracker_stock \

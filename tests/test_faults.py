@@ -170,3 +170,38 @@ def test_a_redis_that_comes_back_is_used_again():
     store._down_until = time.monotonic() - 1  # as if Redis had been down until a moment ago
     asyncio.run(scenario())
     assert not store.using_fallback
+
+
+def test_a_conversation_locked_by_another_server_is_taken_soon_after_it_is_freed():
+    """Two servers (two stores on one Redis): the second asks for a conversation the first holds
+    for 0.2 s. Rasa's own wait would make it ask again only after a whole second."""
+    from rasa.utils.endpoints import EndpointConfig
+
+    def server() -> FailoverRedisLockStore:
+        return FailoverRedisLockStore(EndpointConfig(url="127.0.0.1", port=6379, db=1, key_prefix="faultspoll"))
+
+    first, second = server(), server()
+    conversation = f"{SENDER}-{time.time_ns()}"  # no lock of an earlier run in the way
+    try:
+        first.redis.red.ping()
+    except Exception:
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    assert second.poll_seconds == 0.05
+    took = {}
+
+    async def hold() -> None:
+        async with first.lock(conversation):
+            await asyncio.sleep(0.2)
+
+    async def wait() -> None:
+        await asyncio.sleep(0.02)
+        asked = time.monotonic()
+        async with second.lock(conversation):  # as Rasa's agent asks: no wait time given
+            took["wait"] = time.monotonic() - asked
+
+    async def scenario() -> None:
+        await asyncio.gather(hold(), wait())
+
+    asyncio.run(scenario())
+    assert not first.using_fallback and not second.using_fallback
+    assert 0.1 < took["wait"] < 0.9
