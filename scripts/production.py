@@ -16,6 +16,7 @@ Environment (defaults: the local services):
     DATABASE_URL           panchayat data   postgresql://postgres@127.0.0.1:5432/panchayat_prod
     TRACKER_DATABASE_URL   Rasa trackers    postgresql://postgres@127.0.0.1:5432/rasa_tracker
     REDIS_URL              Rasa lock store  redis://127.0.0.1:6379/1
+    LOCK_POLL_SECONDS      how soon a server asks again for a conversation another holds (0.05)
 Logs: var/log/production/; rendered configuration and pids: var/run/production/.
 """
 import argparse
@@ -112,6 +113,7 @@ def endpoint_environment(tracker_url: str, redis_url: str, action_lb_port: int) 
         "REDIS_PORT": str(redis.port or 6379),
         "REDIS_DB": (redis.path.lstrip("/") or "1"),
         "REDIS_PASSWORD": unquote(redis.password or ""),
+        "LOCK_POLL_SECONDS": setting("LOCK_POLL_SECONDS", "0.05"),
     }
 
 

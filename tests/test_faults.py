@@ -205,3 +205,23 @@ def test_a_conversation_locked_by_another_server_is_taken_soon_after_it_is_freed
     asyncio.run(scenario())
     assert not first.using_fallback and not second.using_fallback
     assert 0.1 < took["wait"] < 0.9
+
+
+def test_the_production_endpoints_build_the_failover_lock_store_with_its_poll_interval(monkeypatch):
+    """deploy/endpoints.production.yml as scripts/production.py fills it in from the environment."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import production
+    from rasa.core.lock_store import LockStore
+    from rasa.core.utils import AvailableEndpoints
+
+    monkeypatch.setenv("LOCK_POLL_SECONDS", "0.2")
+    environment = production.endpoint_environment("postgresql://postgres@127.0.0.1:5432/rasa_tracker",
+                                                  "redis://127.0.0.1:6379/3", 8055)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    endpoints = AvailableEndpoints.read_endpoints(str(ROOT / "deploy" / "endpoints.production.yml"))
+    store = LockStore.create(endpoints.lock_store)
+    assert isinstance(store, FailoverRedisLockStore)
+    assert store.poll_seconds == 0.2 and store.retry_after_seconds == 5
+    assert endpoints.tracker_store.type == "SQL" and endpoints.tracker_store.kwargs["db"] == "rasa_tracker"
+    assert endpoints.action.url == "http://127.0.0.1:8055/webhook"
