@@ -225,3 +225,50 @@ def test_the_production_endpoints_build_the_failover_lock_store_with_its_poll_in
     assert store.poll_seconds == 0.2 and store.retry_after_seconds == 5
     assert endpoints.tracker_store.type == "SQL" and endpoints.tracker_store.kwargs["db"] == "rasa_tracker"
     assert endpoints.action.url == "http://127.0.0.1:8055/webhook"
+
+
+def hammer_one_conversation(make_store, rounds: int = 150) -> dict:
+    """Two servers (threads, each with its own store and event loop) take one conversation's lock
+    in turn as fast as they can; counts overlaps, lock errors and rounds done."""
+    import threading
+
+    from rasa.core.lock_store import LockError
+
+    conversation = f"{SENDER}-{time.time_ns()}"
+    state = {"inside": 0, "overlaps": 0, "lock_errors": 0, "done": 0}
+    guard = threading.Lock()
+
+    async def server(store) -> None:
+        for _ in range(rounds):
+            try:
+                async with store.lock(conversation, lock_lifetime=5, wait_time_in_seconds=0.001):
+                    with guard:
+                        state["inside"] += 1
+                        state["overlaps"] += state["inside"] > 1
+                    await asyncio.sleep(0.001)
+                    with guard:
+                        state["inside"] -= 1
+                        state["done"] += 1
+            except LockError:
+                state["lock_errors"] += 1
+
+    threads = [threading.Thread(target=lambda: asyncio.run(server(make_store()))) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return state
+
+
+def test_two_servers_taking_one_conversation_never_overlap_and_never_lose_a_ticket():
+    from rasa.utils.endpoints import EndpointConfig
+
+    def store() -> FailoverRedisLockStore:
+        return FailoverRedisLockStore(EndpointConfig(url="127.0.0.1", port=6379, db=1, key_prefix="faultsrace"))
+
+    try:
+        store().redis.red.ping()
+    except Exception:
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    state = hammer_one_conversation(store)
+    assert state == {"inside": 0, "overlaps": 0, "lock_errors": 0, "done": 300}
