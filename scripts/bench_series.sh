@@ -5,6 +5,7 @@
 #   bash scripts/bench_series.sh                    # ours with 1 and 2 Rasa servers, then stock
 #   SERIES="ours2" bash scripts/bench_series.sh     # only some of: ours1 ours2 stock
 #   SOAK=1800 bash scripts/bench_series.sh          # adds the 30-minute soak (2 Rasa servers)
+#   SERIES= SOAK=1800 bash scripts/bench_series.sh  # the soak alone
 #
 # Results: var/bench/<label>.json and a table per run on stdout. Needs nginx (Debian nginx-light)
 # and, for the stock comparison, `rasa init` in /tmp/stock-rasa (made here when missing).
@@ -12,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PY=.venv/bin/python
-SERIES=${SERIES:-"ours1 ours2 stock"}
+SERIES=${SERIES-"ours1 ours2 stock"}
 SOAK=${SOAK:-0}
 DURATION=${DURATION:-60}
 TAG=${TAG:-$(date +%Y%m%d-%H%M)}
