@@ -52,7 +52,10 @@ test-stories: setup train
 	$(RASA) test core --stories tests/stories --fail-on-prediction-errors --out results/stories
 
 ## Everything CI runs.
-test: setup validate train pytest test-stories evaluate-nlu
+# The NLU gate is the held-out macro-F1 (nlu-heldout). The 5-fold cross-validation of
+# evaluate-nlu is for trainers' reports: at 30-40 minutes on 2 cores it would put CI near its
+# 90-minute limit, so CI leaves it out.
+test: setup validate train pytest test-stories nlu-heldout
 
 ## NLU: held-out test, 5-fold cross-validation, docs/nlu-report.md and the macro-F1 gate.
 evaluate-nlu: setup train
