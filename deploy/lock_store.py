@@ -85,14 +85,6 @@ class AtomicRedisLockStore(RedisLockStore):
 
         self._change(conversation_id, drop_expired)
 
-    def finish_serving(self, conversation_id: Text, ticket_number: int) -> None:
-        def finish(lock: Optional[TicketLock]) -> Tuple[Optional[TicketLock], None]:
-            if lock is not None:
-                lock.remove_ticket_for(ticket_number)
-            return lock, None
-
-        self._change(conversation_id, finish)
-
     def cleanup(self, conversation_id: Text, ticket_number: int) -> None:
         def finish_and_drop_when_idle(lock: Optional[TicketLock]) -> Tuple[Optional[TicketLock], None]:
             if lock is not None:
@@ -148,15 +140,13 @@ class FailoverRedisLockStore(LockStore):
         wait = self.poll_seconds if wait_time_in_seconds is None else wait_time_in_seconds
         return super().lock(conversation_id, lock_lifetime, wait)
 
-    # Every change of a lock goes to Redis as one atomic step (or to the local fallback).
+    # Every change of a lock goes to Redis as one atomic step (or to the local fallback). Rasa
+    # calls finish_serving only from cleanup, which both stores replace, so it needs no override.
     def issue_ticket(self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME) -> int:
         return self._call("issue_ticket", conversation_id, lock_lifetime)
 
     def update_lock(self, conversation_id: Text) -> None:
         self._call("update_lock", conversation_id)
-
-    def finish_serving(self, conversation_id: Text, ticket_number: int) -> None:
-        self._call("finish_serving", conversation_id, ticket_number)
 
     def cleanup(self, conversation_id: Text, ticket_number: int) -> None:
         self._call("cleanup", conversation_id, ticket_number)

@@ -182,10 +182,7 @@ def test_a_conversation_locked_by_another_server_is_taken_soon_after_it_is_freed
 
     first, second = server(), server()
     conversation = f"{SENDER}-{time.time_ns()}"  # no lock of an earlier run in the way
-    try:
-        first.redis.red.ping()
-    except Exception:
-        pytest.skip("no Redis at 127.0.0.1:6379")
+    first.redis.red.ping()  # Redis runs on every machine here: a missing one fails, not skips
     assert second.poll_seconds == 0.05
     took = {}
 
@@ -266,9 +263,6 @@ def test_two_servers_taking_one_conversation_never_overlap_and_never_lose_a_tick
     def store() -> FailoverRedisLockStore:
         return FailoverRedisLockStore(EndpointConfig(url="127.0.0.1", port=6379, db=1, key_prefix="faultsrace"))
 
-    try:
-        store().redis.red.ping()
-    except Exception:
-        pytest.skip("no Redis at 127.0.0.1:6379")
+    store().redis.red.ping()
     state = hammer_one_conversation(store)
     assert state == {"inside": 0, "overlaps": 0, "lock_errors": 0, "done": 300}
