@@ -8,13 +8,15 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.certificates import describe
 from actions.citizen import AsksGramPanchayat
+from actions.forms import PausableForm, resumed
 from actions.common import in_executor, language_of, latest_entity, say, say_sorry, with_session
 from panchayat import applications, certificates, citizens, config, documents, drafts
+from panchayat.answers import match_option
 from panchayat.bengali import normalize, phonetic_key
 from panchayat.catalogue import text
 from panchayat.errors import PanchayatError
 from panchayat.identifiers import parse_identifier
-from panchayat.language import is_yes
+from panchayat.answers import is_yes
 from panchayat.services import all_services
 
 
@@ -25,8 +27,11 @@ def match_service(typed: str) -> Optional[str]:
     services = all_services()
     if typed in services:
         return typed
-    if typed.isdigit() and 1 <= int(typed) <= len(services):
-        return list(services)[int(typed) - 1]
+    found = match_option(typed, [{"value": code, "labels": [service.name["en"], service.name["bn"],
+                                                            code.replace("_", " "), *service.also]}
+                                 for code, service in services.items()])
+    if found:
+        return found
     key = phonetic_key(normalize(typed).replace(" ", ""))
     for code, service in services.items():
         for name in (service.name["en"], service.name["bn"], code.replace("_", " ")):
@@ -75,20 +80,35 @@ class ActionAskApplicationAnswer(Action):
         return []
 
 
-class ValidateApplicationForm(AsksGramPanchayat, FormValidationAction):
+class ValidateApplicationForm(AsksGramPanchayat, PausableForm, FormValidationAction):
+    paused_response = "utter_application_paused"
+
     def name(self) -> Text:
         return "validate_application_form"
 
-    async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker,
-                             domain: Dict[Text, Any]) -> List[Text]:
+    async def form_slots(self, domain_slots: List[Text], tracker: Tracker) -> List[Text]:
         # The GP is asked only of a citizen who has none on record.
         slots = ["service", "application_answer"]
         if not tracker.get_slot("gp_known"):
             slots.insert(1, "gp_name")
         return slots
 
+    async def extract_service(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                              domain: Dict[Text, Any]) -> Dict[Text, Any]:
+        """"Let me finish my application" without naming it: the paused draft's service."""
+        draft = tracker.get_slot("application_draft")
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if (tracker.get_slot("service") is None and intent == "apply_service" and draft
+                and (draft.get("fields") or draft.get("documents"))
+                and latest_entity(tracker, "service") is None):
+            return {"service": draft["service"]}
+        return {}
+
     async def validate_service(self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                domain: Dict[Text, Any]) -> Dict[Text, Any]:
+        interrupted = self.not_an_answer(dispatcher, tracker, "service")
+        if interrupted is not None:
+            return interrupted
         language = language_of(tracker)
         code = match_service(str(slot_value or ""))
         if code is None:
@@ -111,6 +131,11 @@ class ValidateApplicationForm(AsksGramPanchayat, FormValidationAction):
         intent = tracker.latest_message.get("intent", {}).get("name")
         step, key = drafts.next_step(draft)
         service = all_services()[draft["service"]]
+        interrupted = self.not_an_answer(dispatcher, tracker, "application_answer",
+                                         accepts=("text", "file") if step == "document" else ("text",),
+                                         confirming=step == "confirm")
+        if interrupted is not None:
+            return dict(interrupted, application_draft=draft)
         try:
             target = drafts.correction_target(draft, typed)
             if step == "confirm" and draft.get("choosing_field"):
@@ -164,7 +189,8 @@ class ActionFinishApplication(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        return [SlotSet("service", None), SlotSet("application_answer", None)]
+        # A paused application keeps its draft (the answers so far); a filed one has none left.
+        return [SlotSet("service", None), SlotSet("application_answer", None), *resumed(tracker)]
 
 
 class ActionDownloadCertificate(Action):

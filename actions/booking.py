@@ -1,5 +1,4 @@
 """Booking a guest-house room: which house, dates as people say them, rooms, fee, confirmation."""
-import re
 from datetime import date, timedelta
 from typing import Any, Dict, List, Optional, Text
 
@@ -8,13 +7,14 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.citizen import AsksGramPanchayat
+from actions.forms import PAUSED, PausableForm, opening_message, resumed
 from actions.common import day, language_of, rupees, say, say_sorry, with_session
 from panchayat import bookings, citizens
-from panchayat.bengali import normalize
 from panchayat.catalogue import digits, localised, text
-from panchayat.dates import parse_stay
+from panchayat.answers import count_of, is_no, match_option, number_in
+from panchayat.dates import nights_in, parse_stay
 from panchayat.errors import PanchayatError
-from panchayat.language import is_yes
+from panchayat.answers import is_yes
 from panchayat.models import GuestHouse
 
 
@@ -31,6 +31,9 @@ def next_step(draft: Dict) -> str:
     return "confirm"
 
 
+ROOM_WORDS = ("room", "rooms", "rum", "ghor", "ghar", "ghr", "kamra", "ঘর", "রুম", "কামরা", "কক্ষ")
+
+
 def with_stay(draft: Dict, typed: str) -> Optional[Dict]:
     stay = parse_stay(typed)
     if stay is None:
@@ -39,17 +42,43 @@ def with_stay(draft: Dict, typed: str) -> Optional[Dict]:
     return dict(draft, check_in=stay.check_in.isoformat(), check_out=check_out.isoformat() if check_out else None)
 
 
-def a_number(typed: str) -> Optional[int]:
-    match = re.search(r"\d+", normalize(typed))
-    return int(match.group(0)) if match else None
+def house_options(draft: Dict) -> List[Dict]:
+    return [{"value": house, "labels": [draft["names"][str(house)]["en"], draft["names"][str(house)]["bn"]]}
+            for house in draft.get("choices") or []]
 
 
-class ValidateBookingForm(AsksGramPanchayat, FormValidationAction):
+def read_answers(draft: Dict, typed: str, step: str) -> Dict:
+    """Every answer the message carries, not only the one asked: "24/12 for 2 nights, 2 rooms"
+    fills the dates, the nights and the rooms at once. Unchanged when it carries none."""
+    draft = dict(draft)
+    if step == "house":
+        house = match_option(typed, house_options(draft))
+        if house is not None:
+            draft["house"] = house
+            return draft
+    stayed = with_stay(draft, typed)
+    if stayed is not None:
+        draft = stayed
+        # New dates: the rooms free on them are counted again.
+        draft.pop("free", None)
+    elif draft.get("check_in") and (nights_in(typed) or (step == "nights" and number_in(typed))):
+        nights = nights_in(typed) or number_in(typed)
+        draft["check_out"] = (date.fromisoformat(draft["check_in"]) + timedelta(days=nights)).isoformat()
+    rooms = count_of(typed, ROOM_WORDS)
+    if rooms is None and step == "rooms" and stayed is None:
+        rooms = number_in(typed)
+    if rooms is not None:
+        draft["rooms"] = rooms
+    return draft
+
+
+class ValidateBookingForm(AsksGramPanchayat, PausableForm, FormValidationAction):
+    paused_response = "utter_booking_paused"
+
     def name(self) -> Text:
         return "validate_booking_form"
 
-    async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker,
-                             domain: Dict[Text, Any]) -> List[Text]:
+    async def form_slots(self, domain_slots: List[Text], tracker: Tracker) -> List[Text]:
         return (["gp_name"] if not tracker.get_slot("gp_known") else []) + ["booking_answer"]
 
     async def validate_booking_answer(self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -59,39 +88,30 @@ class ValidateBookingForm(AsksGramPanchayat, FormValidationAction):
         typed = str(slot_value or "")
         intent = tracker.latest_message.get("intent", {}).get("name")
         step = next_step(draft)
-        if step == "house":
-            houses = draft.get("choices") or []
-            choice = a_number(typed)
-            if choice and 1 <= choice <= len(houses):
-                draft["house"] = houses[choice - 1]
-            else:
-                say(dispatcher, "error_field_invalid_choice", language)
-        elif step == "dates":
-            updated = with_stay(draft, typed)
-            if updated is None:
-                say(dispatcher, "booking_bad_dates_text", language)
-            else:
-                draft = updated
-        elif step == "nights":
-            nights = a_number(typed)
-            if nights:
-                draft["check_out"] = (date.fromisoformat(draft["check_in"]) + timedelta(days=nights)).isoformat()
-            else:
-                say(dispatcher, "booking_bad_number", language)
-        elif step == "rooms":
-            rooms = a_number(typed)
-            if rooms is None:
-                say(dispatcher, "booking_bad_number", language)
-            elif rooms == 0:
-                dispatcher.utter_message(text=PanchayatError("booking_zero_rooms").message(language))
-            else:
-                draft["rooms"] = rooms
-        elif intent == "deny" or typed == "/deny":
+        interrupted = self.not_an_answer(dispatcher, tracker, "booking_answer", confirming=step == "confirm")
+        if interrupted is not None:
+            return interrupted
+        if step == "confirm" and (intent == "affirm" or typed == "/affirm" or is_yes(typed)):
+            return await self.confirm(dispatcher, tracker, draft, language)
+        if step == "confirm" and (intent == "deny" or typed == "/deny" or is_no(typed)):
             say(dispatcher, "booking_dropped", language)
             return {"booking_answer": "dropped", "booking_draft": None}
-        elif intent == "affirm" or is_yes(typed):
-            return await self.confirm(dispatcher, tracker, draft, language)
-        draft = await self.check(dispatcher, draft, language)
+        updated = read_answers(draft, typed, step)
+        if updated == draft:
+            # Nothing understood: say what this question needs; it is asked again.
+            if step == "house":
+                say(dispatcher, "error_field_invalid_choice", language)
+            elif step == "dates":
+                say(dispatcher, "booking_bad_dates_text", language)
+            elif step in ("nights", "rooms"):
+                say(dispatcher, "booking_bad_number", language)
+            else:
+                say(dispatcher, "booking_confirm_expected", language)
+            return {"booking_answer": None, "booking_draft": draft}
+        if updated.get("rooms") == 0:
+            dispatcher.utter_message(text=PanchayatError("booking_zero_rooms").message(language))
+            updated["rooms"] = None
+        draft = await self.check(dispatcher, updated, language)
         return {"booking_answer": None, "booking_draft": draft}
 
     async def check(self, dispatcher: CollectingDispatcher, draft: Dict, language: str) -> Dict:
@@ -158,6 +178,11 @@ class ActionAskBookingAnswer(Action):
                 say(dispatcher, "booking_no_houses", language)
                 return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("booking_draft", None)]
             events.append(SlotSet("booking_draft", draft))
+        opening = opening_message(tracker, "book_guest_house")
+        if opening and draft.get("read") != opening.get("message_id"):
+            # The message that (re)opened the form may already say the dates and the rooms.
+            draft = read_answers(dict(draft, read=opening.get("message_id")), opening.get("text") or "", next_step(draft))
+            events.append(SlotSet("booking_draft", draft))
         step = next_step(draft)
         if step == "house":
             say(dispatcher, "booking_ask_house", language, houses=draft["menu"][language], buttons=[
@@ -200,11 +225,6 @@ class ActionAskBookingAnswer(Action):
         draft = dict(draft, choices=[h[0] for h in houses], names={str(h[0]): h[1] for h in houses}, menu=menu)
         if len(houses) == 1:
             draft["house"] = houses[0][0]
-        for event in reversed(tracker.events):
-            if event.get("event") == "user" and event.get("parse_data", {}).get("intent", {}).get(
-                    "name") == "book_guest_house":
-                draft = with_stay(draft, event.get("text") or "") or draft
-                break
         return draft, True
 
 
@@ -214,6 +234,8 @@ class ActionFinishBooking(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        if tracker.get_slot(PAUSED):  # paused: the choices stay for when the citizen comes back
+            return [SlotSet("booking_answer", None), *resumed(tracker)]
         return [SlotSet("booking_answer", None), SlotSet("booking_draft", None)]
 
 
@@ -274,12 +296,14 @@ class ActionAskCancellationAnswer(Action):
             return []
         number, line = found[0]
         say(dispatcher, "cancellation_confirm", language, booking=line, buttons=[
-            {"title": text("booking_button_yes", language), "payload": "/affirm"},
-            {"title": text("booking_button_no", language), "payload": "/deny"}])
+            {"title": text("cancellation_button_yes", language), "payload": "/affirm"},
+            {"title": text("cancellation_button_no", language), "payload": "/deny"}])
         return [SlotSet("cancellation_target", number)]
 
 
-class ValidateBookingCancellationForm(FormValidationAction):
+class ValidateBookingCancellationForm(PausableForm, FormValidationAction):
+    paused_response = "utter_cancellation_paused"
+
     def name(self) -> Text:
         return "validate_booking_cancellation_form"
 
@@ -291,11 +315,18 @@ class ValidateBookingCancellationForm(FormValidationAction):
         typed = str(slot_value or "")
         intent = tracker.latest_message.get("intent", {}).get("name")
         target = tracker.get_slot("cancellation_target")
+        # "না থাক", "no leave it": the booking stays.
+        if target and (intent == "deny" or typed == "/deny" or is_no(typed)):
+            say(dispatcher, "cancellation_kept", language)
+            return {"cancellation_answer": "kept", "cancellation_target": None}
+        interrupted = self.not_an_answer(dispatcher, tracker, "cancellation_answer", confirming=True)
+        if interrupted is not None:
+            return interrupted
         picked = parse_identifier(typed, ("GH",))
         if picked and picked != target:
             return {"cancellation_answer": None, "cancellation_target": picked}
         # "cancel" answers "cancel this booking?" with a yes.
-        if target and (intent in ("affirm", "cancel") or is_yes(typed)):
+        if target and (intent in ("affirm", "cancel") or is_yes(typed) or typed == "/affirm"):
             def cancel(session):
                 citizen = citizens.get_or_create(session, tracker.sender_id)
                 booking = bookings.find_own(session, target, citizen)
@@ -313,9 +344,6 @@ class ValidateBookingCancellationForm(FormValidationAction):
                 return {"cancellation_answer": "failed", "cancellation_target": None}
             say(dispatcher, "cancellation_done", language, number=target)
             return {"cancellation_answer": "cancelled", "cancellation_target": None}
-        if target and (intent == "deny" or typed == "/deny"):
-            say(dispatcher, "cancellation_kept", language)
-            return {"cancellation_answer": "kept", "cancellation_target": None}
         return {"cancellation_answer": None}
 
 
@@ -325,4 +353,4 @@ class ActionFinishCancellation(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        return [SlotSet("cancellation_answer", None), SlotSet("cancellation_target", None)]
+        return [SlotSet("cancellation_answer", None), SlotSet("cancellation_target", None), *resumed(tracker)]

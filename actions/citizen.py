@@ -7,6 +7,7 @@ from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import language_of, say, say_sorry, with_session
+from actions.forms import PausableForm, resumed
 from panchayat import catalogue, citizens, config
 from panchayat.catalogue import localised, text
 from panchayat.directory import (
@@ -16,7 +17,7 @@ from panchayat.directory import (
     match_unit,
     resolve_gram_panchayat,
 )
-from panchayat.language import detect_language
+from panchayat.language import conversation_language
 
 logger = logging.getLogger(__name__)
 
@@ -29,17 +30,19 @@ class ActionIdentifyCitizen(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        text = tracker.latest_message.get("text") or ""
-        detected = detect_language(text)
+        message = tracker.latest_message
+        # A typed button title reaches us as the button's payload; its words are in the metadata.
+        text = (message.get("metadata") or {}).get("typed") or message.get("text") or ""
 
         def decide(session):
             citizen = citizens.get_or_create(session, tracker.sender_id)
-            return citizens.reply_language(session, citizen, detected), citizen.gp_code is not None
+            return citizens.reply_language(session, citizen, text), citizen.gp_code is not None
 
         try:
             language, gp_known = await with_session(decide)
-        except Exception:  # the database is down: still answer in the language of the message
-            language, gp_known = detected or tracker.get_slot("language") or "bn", False
+        except Exception:  # the database is down: still answer in the conversation's language
+            language = conversation_language(tracker.get_slot("language"), text) or "bn"
+            gp_known = False
         return [SlotSet("language", language), SlotSet("gp_known", gp_known)]
 
 
@@ -199,10 +202,13 @@ class ActionAskGpName(Action):
 
 
 class AsksGramPanchayat:
-    """For form validators whose form asks `gp_name` of a citizen with no GP on record."""
+    """For form validators (PausableForm) whose form asks `gp_name` of a citizen with no GP on record."""
 
     async def validate_gp_name(self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                domain: Dict[Text, Any]) -> Dict[Text, Any]:
+        interrupted = self.not_an_answer(dispatcher, tracker, "gp_name")
+        if interrupted is not None:
+            return interrupted
         typed = str(slot_value or "")
         if typed.startswith("/"):  # a button's payload: the entity holds the GP's code
             typed = typed_gram_panchayat(tracker)
@@ -212,6 +218,8 @@ class AsksGramPanchayat:
         return {"gp_name": str(profile["code"]), "gp_known": True}
 
 
-class ValidateGpForm(AsksGramPanchayat, FormValidationAction):
+class ValidateGpForm(AsksGramPanchayat, PausableForm, FormValidationAction):
+    paused_response = "utter_gp_paused"
+
     def name(self) -> Text:
         return "validate_gp_form"

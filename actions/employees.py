@@ -11,6 +11,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.forms import PAUSED, PausableForm, resumed
 from actions.common import in_executor, language_of, say, say_sorry, with_session
 from panchayat import config, employees, pay_documents
 from panchayat.catalogue import digits
@@ -47,12 +48,17 @@ def pay_request(tracker: Tracker, today: Optional[date] = None) -> Tuple[str, st
     return "payslip", date.fromordinal(date(today.year, today.month, 1).toordinal() - 1).strftime("%Y-%m")
 
 
-class ValidatePayForm(FormValidationAction):
+class ValidatePayForm(PausableForm, FormValidationAction):
+    paused_response = "utter_pay_paused"
+
     def name(self) -> Text:
         return "validate_pay_form"
 
     async def validate_pay_answer(self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                   domain: Dict[Text, Any]) -> Dict[Text, Any]:
+        interrupted = self.not_an_answer(dispatcher, tracker, "pay_answer")
+        if interrupted is not None:
+            return interrupted
         language = language_of(tracker)
         typed = str(slot_value or "")
         choosing = tracker.get_slot("pay_stage") == "own_pin"
@@ -110,6 +116,8 @@ class ActionSendPayDocument(Action):
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         language = language_of(tracker)
         reset = [SlotSet("pay_answer", None), SlotSet("pay_stage", None)]
+        if tracker.get_slot(PAUSED):  # the employee stopped at the PIN question
+            return reset + resumed(tracker)
         kind, period = pay_request(tracker)
         answered = tracker.get_slot("pay_answer")
 

@@ -7,6 +7,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.citizen import AsksGramPanchayat, gp_names
+from actions.forms import PAUSED, PausableForm, resumed
 from actions.common import CitizenRecordsAction, day, in_executor, language_of, say, say_sorry, with_session
 from panchayat import citizens, drafts, grievances
 from panchayat.bengali import normalize
@@ -14,10 +15,12 @@ from panchayat.catalogue import digits, text
 from panchayat.directory import gp_profile
 from panchayat.errors import PanchayatError
 from panchayat.identifiers import parse_identifier
-from panchayat.language import is_skip, is_yes
+from panchayat.answers import is_no, is_payload, is_skip, is_yes, match_option, words
 from panchayat.models import GRIEVANCE_CATEGORIES
 
-CATEGORIES = tuple(c for c in grievances.CATEGORY_PRECEDENCE if c in GRIEVANCE_CATEGORIES)
+# The order of the list a citizen picks from (its numbers are answers, so it stays put).
+CATEGORIES = ("street_light", "tube_well", "drinking_water", "drainage", "sanitation", "road", "other")
+assert set(CATEGORIES) == set(GRIEVANCE_CATEGORIES)
 MAX_DESCRIPTION = 1000
 
 
@@ -72,13 +75,9 @@ def category_answer(typed: str, message: Dict) -> Optional[str]:
     found = grievances.most_specific_category(categories_in(message))
     if found:
         return found
-    cleaned = normalize(typed).strip().lower()
-    if cleaned.isdigit() and 1 <= int(cleaned) <= len(CATEGORIES):
-        return CATEGORIES[int(cleaned) - 1]
-    for code in CATEGORIES:
-        if cleaned in (text(f"category_{code}", "en").lower(), text(f"category_{code}", "bn"), code):
-            return code
-    return None
+    return match_option(typed, [{"value": code, "labels": [text(f"category_{code}", "en"),
+                                                            text(f"category_{code}", "bn"), code.replace("_", " ")]}
+                                 for code in CATEGORIES])
 
 
 def describes_a_problem(typed: str) -> bool:
@@ -125,12 +124,31 @@ def start_draft(tracker: Tracker) -> Dict:
     return draft
 
 
-class ValidateGrievanceForm(AsksGramPanchayat, FormValidationAction):
+# What villagers call each part of a complaint when they want to change it at the summary.
+PARTS = {
+    "category": ("category", "kind", "type", "dhoron", "dhoron ta", "ধরন", "বিষয়", "bishoy"),
+    "description": ("description", "details", "problem", "somossa", "shomossha", "সমস্যা", "বিবরণ", "lekha", "লেখা"),
+    "photo": ("photo", "picture", "pic", "chobi", "chhobi", "ছবি", "ফটো"),
+    "place": ("place", "location", "address", "jayga", "jaiga", "জায়গা", "ঠিকানা", "thikana", "লোকেশন"),
+}
+
+
+def part_to_change(typed: str) -> Optional[str]:
+    """The part of the complaint a correction names ("jayga ta bhul", "change the photo"), or None."""
+    if not drafts.correction_target_words(typed):
+        return None
+    found = set(words(typed))
+    named = [part for part, names in PARTS.items() if any(set(words(name)) <= found for name in names)]
+    return named[0] if len(named) == 1 else None
+
+
+class ValidateGrievanceForm(AsksGramPanchayat, PausableForm, FormValidationAction):
+    paused_response = "utter_grievance_paused"
+
     def name(self) -> Text:
         return "validate_grievance_form"
 
-    async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker,
-                             domain: Dict[Text, Any]) -> List[Text]:
+    async def form_slots(self, domain_slots: List[Text], tracker: Tracker) -> List[Text]:
         return (["gp_name"] if not tracker.get_slot("gp_known") else []) + ["grievance_answer"]
 
     async def validate_grievance_answer(self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -141,8 +159,18 @@ class ValidateGrievanceForm(AsksGramPanchayat, FormValidationAction):
         message = tracker.latest_message
         metadata = message.get("metadata") or {}
         intent = (message.get("intent") or {}).get("name")
-        declined = intent == "deny" or typed == "/deny" or is_skip(typed)
         step = next_step(draft)
+        accepts = {"photo": ("text", "file"), "place": ("text", "place")}.get(step, ("text",))
+        interrupted = self.not_an_answer(dispatcher, tracker, "grievance_answer", accepts=accepts,
+                                         confirming=step in ("confirm", "photo", "place"))
+        if interrupted is not None:
+            return dict(interrupted, grievance_draft=draft)
+        declined = intent == "deny" or typed == "/deny" or is_skip(typed) or is_no(typed)
+        changing = part_to_change(typed)
+        if changing and step != "category":
+            draft.pop(changing, None)
+            say(dispatcher, "grievance_changing", language)
+            return {"grievance_answer": None, "grievance_draft": draft}
         if step == "category":
             category = category_answer(typed, message)
             if category is None:
@@ -152,7 +180,7 @@ class ValidateGrievanceForm(AsksGramPanchayat, FormValidationAction):
                 if categories_in(message) and describes_a_problem(typed):
                     draft["description"] = typed.strip()[:MAX_DESCRIPTION]
         elif step == "description":
-            if typed.startswith("/") or len(typed.strip()) < 3:
+            if is_payload(typed) or len(typed.strip()) < 3:
                 say(dispatcher, "grievance_description_short", language)
             else:
                 draft["description"] = typed.strip()[:MAX_DESCRIPTION]
@@ -176,11 +204,11 @@ class ValidateGrievanceForm(AsksGramPanchayat, FormValidationAction):
                 draft["place"] = "none"
             else:
                 say(dispatcher, "grievance_place_short", language)
-        elif intent == "deny" or typed == "/deny" or intent == "cancel":
+        elif intent == "affirm" or typed == "/affirm" or is_yes(typed):
+            return await self.lodge(dispatcher, tracker, draft, language)
+        elif intent in ("deny", "cancel") or typed == "/deny" or is_no(typed):
             say(dispatcher, "grievance_dropped", language)
             return {"grievance_answer": "dropped", "grievance_draft": None}
-        elif intent == "affirm" or is_yes(typed):
-            return await self.lodge(dispatcher, tracker, draft, language)
         else:
             say(dispatcher, "grievance_confirm_expected", language)
         return {"grievance_answer": None, "grievance_draft": draft}
@@ -279,6 +307,8 @@ class ActionFinishGrievance(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        if tracker.get_slot(PAUSED):  # paused: what was written stays for when the citizen comes back
+            return [SlotSet("grievance_answer", None), *resumed(tracker)]
         return [SlotSet("grievance_answer", None), SlotSet("grievance_draft", None)]
 
 

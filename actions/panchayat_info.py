@@ -5,6 +5,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.forms import PAUSED, resumed
 from actions.common import language_of, say, say_sorry, with_session
 from panchayat import citizens
 from panchayat.catalogue import localised, text
@@ -61,6 +62,8 @@ class ActionShowPanchayatInfo(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        if tracker.get_slot(PAUSED):  # the citizen put off naming the GP: nothing to show yet
+            return resumed(tracker)
         language = language_of(tracker)
         question = latest_info_question(tracker)
         if question.get("intent", {}).get("name") == "talk_to_human":

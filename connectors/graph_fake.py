@@ -268,6 +268,16 @@ def location_message(wa_id: str, latitude: float, longitude: float, name: Option
     return message(wa_id, "location", location, **kw)
 
 
+def sticker_message(wa_id: str, **kw: Any) -> Dict[str, Any]:
+    return message(wa_id, "sticker", {"id": f"sticker.{uuid.uuid4().hex[:10]}", "mime_type": "image/webp",
+                                      "animated": False}, **kw)
+
+
+def voice_message(wa_id: str, **kw: Any) -> Dict[str, Any]:
+    return message(wa_id, "audio", {"id": f"voice.{uuid.uuid4().hex[:10]}", "mime_type": "audio/ogg; codecs=opus",
+                                    "voice": True}, **kw)
+
+
 def reaction_message(wa_id: str, message_id: str, emoji: str, **kw: Any) -> Dict[str, Any]:
     return message(wa_id, "reaction", {"message_id": message_id, "emoji": emoji}, **kw)
 

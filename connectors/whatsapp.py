@@ -47,7 +47,7 @@ from connectors.whatsapp_messages import (
 )
 from panchayat import channel_records, config, db
 from panchayat.catalogue import digits, text as catalogue_text
-from panchayat.language import detect_language
+from panchayat.language import conversation_language, detect_language
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +66,8 @@ ACCEPTED_MEDIA = {"image": {"image/jpeg", "image/png"},
 # Marks a message that carries a file or a place rather than words: the application form
 # takes any text that is not a command, and reads the file from the metadata.
 ATTACHMENT_MARKER = "/inform"
+# Marks a message with nothing the assistant can read (audio, video, sticker, reaction, contacts).
+UNREADABLE_MARKER = "/unsupported_message"
 
 
 # --- Settings ----------------------------------------------------------------------------
@@ -740,6 +742,10 @@ class WhatsAppInput(InputChannel):
                 return None
             metadata["location"] = place
             text = ", ".join(str(part) for part in (place["name"], place["address"]) if part) or ATTACHMENT_MARKER
+        if not text and kind != "location":
+            # A voice note, a sticker, a reaction ...: the dialogue says what it can read, in the
+            # middle of a form too (asking its question again), so it goes there as an intent.
+            text = UNREADABLE_MARKER
         if not text:
             await self._reply(inbound, "wa_unsupported")
             return None
@@ -802,10 +808,8 @@ class WhatsAppInput(InputChannel):
         await self.output.send_text_message(inbound.wa_id, catalogue_text(key, language, **params))
 
     async def _language(self, wa_id: str, typed: str) -> str:
-        """This message's language; else the language on record for the citizen; else Bengali."""
-        detected = detect_language(typed) if typed else None
-        if detected:
-            return detected
+        """The conversation's language (the citizen's on record, unless this message clearly
+        changes it); Bengali for a stranger who wrote nothing readable."""
         from panchayat.citizens import find_citizen
 
         def on_record(session) -> Optional[str]:
@@ -813,9 +817,10 @@ class WhatsAppInput(InputChannel):
             return citizen.language if citizen is not None else None
 
         try:
-            return await _database(on_record) or "bn"
+            current = await _database(on_record)
         except Exception:
-            return "bn"
+            current = None
+        return conversation_language(current, typed) or "bn"
 
     async def _record_statuses(self, statuses: List[Dict[str, Any]]) -> None:
         for receipt in statuses:

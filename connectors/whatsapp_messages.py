@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
+from panchayat.answers import match_option
 from panchayat.catalogue import digits, text as catalogue_text
 
 # Limits of the WhatsApp Cloud API (messages endpoint).
@@ -26,8 +27,6 @@ SECTION_TITLE_LIMIT = 24
 
 Option = Tuple[str, str]  # (title shown, payload sent to the dialogue)
 
-_TO_ASCII_DIGITS = str.maketrans("০১২৩৪৫৬৭৮৯", "0123456789")
-_NUMBER_ANSWER = re.compile(r"^\s*(\d{1,3})\s*[.)।]?\s*$")
 
 
 @dataclass(frozen=True)
@@ -145,21 +144,10 @@ def text_messages_with_menu(value: str, options: Sequence[Option]) -> List[Outgo
     return pieces[:-1] + [Outgoing("text_menu", pieces[-1].body, list(options))]
 
 
-def _comparable(value: str) -> str:
-    return " ".join(str(value).casefold().split()).strip(" .।")
-
-
 def answer_to_menu(typed: str, options: Optional[Sequence[Option]]) -> Optional[str]:
-    """The payload a typed answer picks: its number (ASCII or Bengali digits) or an option's title."""
+    """The payload a typed answer picks: its number (ASCII or Bengali digits, or a number word) or
+    an option's title typed whole, in either script or with a small typo (panchayat.answers)."""
     if not options or not typed:
         return None
-    number = _NUMBER_ANSWER.match(typed.translate(_TO_ASCII_DIGITS))
-    if number:
-        index = int(number.group(1))
-        return options[index - 1][1] if 1 <= index <= len(options) else None
-    wanted = _comparable(typed)
-    for title, payload in options:
-        if wanted and wanted in (_comparable(title), _comparable(shorten(title, ROW_TITLE_LIMIT)),
-                                 _comparable(shorten(title, ROW_DESCRIPTION_LIMIT))):
-            return payload
-    return None
+    choices = [{"value": payload, "labels": [title, shorten(title, ROW_TITLE_LIMIT)]} for title, payload in options]
+    return match_option(typed, choices, allow_contained=False)

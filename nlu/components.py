@@ -5,6 +5,8 @@
   offsets still point into the original message, so entities stay aligned.
 - IdentifierExtractor: application, booking and grievance numbers typed loosely,
   in canonical form.
+- AnswerShapeClassifier: answers whose meaning needs no training (a "later" phrase is
+  cancel, a bare number is inform), set with full confidence over the classifier's guess.
 - EntityNormalizer: maps extracted values to the contract's normalised values
   (services, categories, languages, months, financial years, LGD codes).
 """
@@ -22,11 +24,12 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.nlu.tokenizers.tokenizer import Token
 from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
-from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 import rasa.shared.utils.io
 
+from panchayat.answers import answer_intent
 from panchayat.bengali import normalize, phonetic_key
 from panchayat.identifiers import find_identifiers
 from panchayat.periods import parse_financial_year, parse_month
@@ -45,6 +48,28 @@ CLOSED_VALUES = {
 
 def span_key(text: str) -> str:
     return " ".join(filter(None, (phonetic_key(word) for word in normalize(text).split())))
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class AnswerShapeClassifier(GraphComponent):
+    """Closed-class answers (panchayat.answers.answer_intent): "থাক, পরে করব" pauses a form and
+    "৫" answers a question, however the statistical classifier happened to read them."""
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "AnswerShapeClassifier":
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            intent = answer_intent(message.get(TEXT) or "")
+            if intent is None:
+                continue
+            top = {"name": intent, "confidence": 1.0}
+            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != intent]
+            message.set(INTENT, top, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [top, *ranking], add_to_output=True)
+        return messages
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)

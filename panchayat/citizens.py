@@ -5,6 +5,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from panchayat.language import conversation_language
 from panchayat.models import Citizen, ConsentRecord, GramPanchayat
 
 # The privacy notice's version (texts/privacy.yml): raising it shows the new notice to
@@ -30,16 +31,18 @@ def get_or_create(session: Session, wa_id: str) -> Citizen:
         return find_citizen(session, wa_id)
 
 
-def reply_language(session: Session, citizen: Citizen, detected: Optional[str]) -> str:
-    """The language to answer in: an explicit choice wins, else this message's language.
+def reply_language(session: Session, citizen: Citizen, typed: str) -> str:
+    """The language to answer in: an explicit choice wins, else the conversation's language,
+    which a message changes only when it is clearly in the other one (panchayat.language).
 
-    The last detected language is kept for messages the panchayat sends later.
+    It is kept for the messages the panchayat sends later.
     """
     if citizen.language_explicit and citizen.language:
         return citizen.language
-    if detected and detected != citizen.language:
-        citizen.language = detected
-    return citizen.language or detected or "bn"
+    language = conversation_language(citizen.language, typed)
+    if language and language != citizen.language:
+        citizen.language = language
+    return citizen.language or "bn"
 
 
 def choose_language(session: Session, citizen: Citizen, language: str) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Optional
 
+from panchayat.answers import NUMBER_WORDS, number_in
 from panchayat.bengali import normalize
 from panchayat.periods import MONTH_NAMES
 
@@ -29,6 +30,7 @@ _WORD = re.compile(r"[a-z\u0980-\u09ff\u09bc]+")
 _MONTHS = {normalize(name): month for month, names in MONTH_NAMES.items() for name in names}
 _WEEKDAYS = {normalize(name): day for day, names in WEEKDAYS.items() for name in names}
 _RELATIVE = {normalize(name): offset for offset, names in RELATIVE_DAYS.items() for name in names}
+_NUMBER_WORD = "(?:" + "|".join(sorted(map(re.escape, NUMBER_WORDS), key=len, reverse=True)) + ")"
 _RANGE = r"\s*(?:-|–|to|till|theke|থেকে|hote|হতে|porjonto|পর্যন্ত)\s*"
 
 
@@ -54,10 +56,14 @@ def parse_stay(text: str, today: Optional[date] = None) -> Optional[Stay]:
     today = today or date.today()
     cleaned = normalize(text).lower()
     nights = None
-    match = re.search(r"(\d+)\s*(?:din|দিন|days?|raat|rat|রাত|nights?)", cleaned)
+    # "2 raat", "২ রাত", "dui raat", "two nights", "এক রাতের জন্য"
+    match = re.search(r"(\d+|" + _NUMBER_WORD + r")\s*(?:ta|ti|টা|টি)?\s*(?:din|দিন|days?|raat|rat|রাত|nights?)",
+                      cleaned)
     if match:
-        nights = int(match.group(1))
+        nights = number_in(match.group(1))
         cleaned = cleaned[:match.start()] + " " + cleaned[match.end():]
+    if re.search(r"day after tomorrow|day after tmrw", cleaned):
+        return Stay(today + timedelta(days=2), nights=nights)
 
     # "15 theke 17 december", "15-17 dec 2026"
     match = re.search(r"\b(\d{1,2})" + _RANGE + r"(\d{1,2})\s*([a-z\u0980-\u09ff\u09bc]+)\s*(\d{4})?", cleaned)
@@ -94,6 +100,20 @@ def parse_stay(text: str, today: Optional[date] = None) -> Optional[Stay]:
     if match and match.group(1) in _MONTHS:
         start = _upcoming(today, _MONTHS[match.group(1)], int(match.group(2)), None)
         return Stay(start, nights=nights) if start else None
+    # "২৪ তারিখ", "24 tarikh", "the 24th": that day of this month, else of the next.
+    match = re.search(r"\b(\d{1,2})\s*(?:th|st|nd|rd|তারিখ|tarikh|tarik|tarich|date)(?![a-z])", cleaned)
+    if match:
+        day = int(match.group(1))
+        for months_ahead in range(3):
+            month = (today.month - 1 + months_ahead) % 12 + 1
+            year = today.year + (today.month - 1 + months_ahead) // 12
+            try:
+                start = date(year, month, day)
+            except ValueError:
+                continue
+            if start >= today:
+                return Stay(start, nights=nights)
+        return None
     for word in _WORD.findall(cleaned):
         if word in _RELATIVE:
             return Stay(today + timedelta(days=_RELATIVE[word]), nights=nights)
@@ -102,6 +122,13 @@ def parse_stay(text: str, today: Optional[date] = None) -> Optional[Stay]:
             ahead = (_WEEKDAYS[word] - today.weekday()) % 7 or 7
             return Stay(today + timedelta(days=ahead), nights=nights)
     return None
+
+
+def nights_in(text: str) -> Optional[int]:
+    """The number of nights said without a date: "2 raat", "dui rater jonno", "for 3 nights"."""
+    match = re.search(r"(\d+|" + _NUMBER_WORD + r")\s*(?:ta|ti|টা|টি)?\s*(?:din|দিন|days?|raat|rat|রাত|nights?)",
+                      normalize(text).lower())
+    return number_in(match.group(1)) if match else None
 
 
 def _year(text: Optional[str]) -> Optional[int]:

@@ -14,6 +14,7 @@ from typing import Dict, List, Optional, Tuple
 from sqlalchemy.orm import Session
 
 from panchayat import applications, config
+from panchayat.answers import is_payload, number_in
 from panchayat.bengali import normalize, phonetic_key
 from panchayat.catalogue import text
 from panchayat.errors import PanchayatError
@@ -83,45 +84,62 @@ def answer_document(draft: Dict, code: str, path_text: str) -> Dict:
 
 
 def looks_like_a_file(typed: str) -> bool:
-    return bool(re.match(r"^\s*['\"]?(/|~|\.{1,2}/|[A-Za-z]:\\)", typed or ""))
+    """A path typed in the terminal chat; a button's payload (`/deny`) is not one."""
+    return not is_payload(typed) and bool(re.match(r"^\s*['\"]?(/|~|\.{1,2}/|[A-Za-z]:\\)", typed or ""))
 
 
-_CORRECTION_WORDS = ("bhul", "vul", "ভুল", "wrong", "change", "correct", "bodlate", "bodlao", "বদল", "পাল্টা",
-                     "thik koro", "সংশোধন", "edit", "mistake")
+_CORRECTION_WORDS = ("bhul", "vul", "bul", "ভুল", "wrong", "change", "correct", "bodlate", "bodlao", "bodlabo", "বদল",
+                     "পাল্টা", "thik koro", "সংশোধন", "edit", "mistake", "incorrect", "galat", "ঠিক করুন", "ঠিক করতে",
+                     "update", "modify")
+
+
+def correction_target_words(typed: str) -> bool:
+    """Whether a message says something is wrong or must change ("bhul", "ভুল", "change")."""
+    cleaned = normalize(typed).lower()
+    return any(word in cleaned for word in _CORRECTION_WORDS)
 
 
 def correction_target(draft: Dict, typed: str) -> Optional[str]:
-    """The field a correction names ("plot number ta bhul hoyeche" -> plot_number), or None."""
+    """The field a correction names ("plot number ta bhul hoyeche" -> plot_number,
+    "malik er naam ta bhul" -> owner_name), or None. A field is named by its label in either
+    language or by what villagers call it (the definition's `also`)."""
     cleaned = normalize(typed).lower()
-    if not any(word in cleaned for word in _CORRECTION_WORDS):
+    if not correction_target_words(cleaned):
         return None
     service = get_service(draft["service"])
-    words = set(_keys(cleaned))
+    words = set(_keys(cleaned)) | set(_keys(cleaned, stem=True))
     best, best_score = None, (0.0, 0)
     for field in service.fields:
-        for label in (field["label"]["en"], field["label"]["bn"], field["name"].replace("_", " ")):
+        for label in (field["label"]["en"], field["label"]["bn"], field["name"].replace("_", " "),
+                      *field.get("also", [])):
             label_keys = _keys(label)
             if not label_keys:
                 continue
             # The share of the label's words the user wrote, then how many of them.
-            hits = sum(1 for k in label_keys if k in words)
+            hits = sum(1 for k, stem in zip(label_keys, _keys(label, stem=True)) if k in words or stem in words)
             score = (hits / len(label_keys), hits)
             if score > best_score:
                 best, best_score = field["name"], score
     return best if best_score[0] >= 0.5 else None
 
 
-def _keys(text_: str) -> List[str]:
-    """Phonetic keys of the telling words (one-letter keys and "name" carry no signal)."""
-    keys = [phonetic_key(w) for w in re.findall(r"[\w\u0980-\u09ff]+", normalize(text_).lower())]
-    return [k for k in keys if len(k) > 1 and k != "nm"]
+# Case endings and classifiers glued to a word ("মালিকের", "dager", "naam ta"): the word is the same.
+_ENDINGS = re.compile(r"(?<=[\w\u0980-\u09ff]{2})(ের|এর|র|কে|তে|টা|টি|er|r|ke|te|ta|ti|'s)$")
+
+
+def _keys(text_: str, stem: bool = False) -> List[str]:
+    """Phonetic keys of the telling words (one-letter keys and "name" carry no signal), with
+    their endings cut when `stem`."""
+    found = re.findall(r"[\w\u0980-\u09ff']+", normalize(text_).lower())
+    telling = [w for w in found if len(phonetic_key(w)) > 1 and phonetic_key(w) != "nm"]
+    return [phonetic_key(_ENDINGS.sub("", w)) if stem else phonetic_key(w) for w in telling]
 
 
 def choose_field_by_number(draft: Dict, typed: str) -> Optional[str]:
-    cleaned = normalize(typed).strip()
     service = get_service(draft["service"])
-    if cleaned.isdigit() and 1 <= int(cleaned) <= len(service.fields):
-        return service.fields[int(cleaned) - 1]["name"]
+    number = number_in(typed) if len(typed.split()) <= 2 else None
+    if number is not None and 1 <= number <= len(service.fields):
+        return service.fields[number - 1]["name"]
     return None
 
 

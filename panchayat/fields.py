@@ -6,10 +6,10 @@ tells the user what is expected.
 """
 import re
 from datetime import date
-from difflib import SequenceMatcher
 from typing import Any, Dict, Optional
 
-from panchayat.bengali import normalize, phonetic_key
+from panchayat.answers import match_option, number_in, options_from
+from panchayat.bengali import normalize
 from panchayat.errors import PanchayatError
 from panchayat.periods import MONTH_NAMES
 
@@ -77,21 +77,12 @@ def parse_date(text: str, today: Optional[date] = None) -> str:
 
 
 def parse_choice(field: Dict, text: str) -> str:
-    cleaned = _clean(text)
-    choices = field["choices"]
-    if cleaned.isdigit() and 1 <= int(cleaned) <= len(choices):
-        return choices[int(cleaned) - 1]["value"]
-    key = phonetic_key(cleaned.replace(" ", ""))
-    best, score = None, 0.0
-    for choice in choices:
-        for label in (choice["value"], choice["en"], choice["bn"]):
-            label_key = phonetic_key(normalize(label).replace(" ", ""))
-            ratio = 1.0 if cleaned.lower() == label.lower() else SequenceMatcher(None, key, label_key).ratio()
-            if ratio > score:
-                best, score = choice["value"], ratio
-    if score < 0.6:
+    """One of the field's choices: by number, title in either script (typos allowed), or a
+    natural equivalent from the definition's `also` list (panchayat.answers)."""
+    found = match_option(text, options_from(field["choices"]))
+    if found is None:
         raise PanchayatError("field_invalid_choice")
-    return best
+    return found
 
 
 def parse_field(field: Dict, text: str) -> Any:
@@ -107,11 +98,12 @@ def parse_field(field: Dict, text: str) -> Any:
     if kind == "choice":
         return parse_choice(field, cleaned)
     if kind == "integer":
-        match = re.fullmatch(r"\D*(\d+)\D*", cleaned)
+        # "2", "২", "dui tola", "two floors"; a number among other figures is not an answer.
+        found = number_in(cleaned)
         low, high = field.get("min", 0), field.get("max", 10 ** 9)
-        if not match or not low <= int(match.group(1)) <= high:
+        if found is None or len(re.findall(r"\d+", cleaned)) > 1 or not low <= found <= high:
             raise PanchayatError("field_invalid_integer", min=low, max=high)
-        return int(match.group(1))
+        return found
     if kind == "number":
         # Land record numbers: digits, sometimes with a slash ("1123/2").
         match = re.search(r"\d+(?:\s*/\s*\d+)?", cleaned)

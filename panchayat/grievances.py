@@ -11,8 +11,9 @@ from panchayat.identifiers import next_identifier, parse_identifier
 from panchayat.models import GRIEVANCE_CATEGORIES, Attachment, Citizen, Grievance, GrievanceUpdate
 
 # When a message names several categories ("rastar alo" is a road and a street light),
-# the narrower one is what the panchayat must send someone for.
-CATEGORY_PRECEDENCE = ("street_light", "tube_well", "drinking_water", "drainage", "sanitation", "road", "other")
+# the narrower one is what the panchayat must send someone for. A blocked drain nearly always
+# mentions water ("nordoma jam, jol jome ache"), so drainage comes before drinking water.
+CATEGORY_PRECEDENCE = ("street_light", "tube_well", "drainage", "drinking_water", "sanitation", "road", "other")
 
 
 def most_specific_category(found: Iterable[str]) -> Optional[str]:

@@ -1,6 +1,6 @@
 """Which language a message is written in: Bengali script or Banglish gives `bn`, English `en`."""
 import re
-from typing import Optional
+from typing import Optional, Tuple
 
 _BENGALI = re.compile(r"[\u0980-\u09FF]")
 _LATIN_WORD = re.compile(r"[a-z]+")
@@ -48,6 +48,9 @@ ENGLISH_WORDS = frozenset(
     name address phone contact person human bot language english bengali speak talk reply
     there here again still just only also very well ok okay done
     weather song match ticket train recharge cricket
+    business shop trade house building permission plan plot land owner rooms nights night tomorrow
+    complain complaint broken working since light lights street tubewell tube well drain garbage
+    payslip salary statement my need want apply give details timing timings address phone where
     """.split()
 )
 
@@ -58,38 +61,44 @@ NEUTRAL_WORDS = frozenset(
 )
 
 
-# A typed "yes" to a confirmation question, in any register (buttons send /affirm instead).
-YES_WORDS = frozenset(
-    "yes y ok okay submit book confirm haan ha hya ji thik korun jama হ্যাঁ হ্যা হ ঠিক করুন জমা".split()
-)
+def language_evidence(text: str) -> Tuple[Optional[str], bool]:
+    """(language, strong): Bengali script or a Banglish word is strong evidence of Bengali; English
+    needs two English words and no Banglish one to be strong. A lone "room", "thank you" or a
+    Latin-script address ("Hanskhali more, Bagula") is weak evidence, or none."""
+    detected = detect_language(text)
+    if detected is None:
+        return None, False
+    if detected == "bn":
+        return "bn", True
+    latin = [w for w in _LATIN_WORD.findall(_without_identifiers(text).lower()) if w not in NEUTRAL_WORDS]
+    english = [w for w in latin if w in ENGLISH_WORDS and w not in _POLITE_WORDS]
+    return "en", len(english) >= 2 or (len(english) >= 1 and len(latin) >= 3 and len(english) * 2 >= len(latin))
 
 
-# "Skip this question" to an optional step (a photo, a place), in any register.
-SKIP_WORDS = frozenset(
-    "skip no na nah nei nai lagbe dibo debo dite parbo parchi parbona chai nahi none nothing later pore "
-    "বাদ না নেই নাই লাগবে দেব দিব দিতে পারব পারছি চাই পরে দরকার".split()
-)
+# Courtesies both kinds of writer type in English: alone they do not switch a Bengali chat.
+_POLITE_WORDS = frozenset("thanks thank you ok okay please sorry hello hi bye goodbye welcome good yes no".split())
 
 
-def _words(text: str) -> list:
-    from panchayat.bengali import normalize
+def _without_identifiers(text: str) -> str:
+    from panchayat.identifiers import find_identifiers
 
-    return re.findall(r"[\w\u0980-\u09ff]+", normalize(text or "").lower())
-
-
-def is_yes(text: str) -> bool:
-    words = _words(text)
-    return bool(words) and len(words) <= 3 and all(
-        w in YES_WORDS or w in ("ache", "আছে", "din", "দিন", "dao", "দাও") for w in words)
+    for start, end, _value in reversed(find_identifiers(text)):
+        text = text[:start] + " " + text[end:]
+    return text
 
 
-def is_skip(text: str) -> bool:
-    """A short answer that declines an optional step: `skip`, `na`, `chobi nei`, `ছবি নেই`, `বাদ দিন`."""
-    words = [w for w in _words(text) if w not in ("chobi", "chhobi", "photo", "ছবি", "din", "দিন", "ta", "টা",
-                                                     "kono", "কোনো", "amar", "আমার", "location", "লোকেশন", "jayga", "জায়গা")]
-    negations = {"no", "na", "nah", "nei", "nai", "none", "nothing", "skip", "বাদ", "না", "নেই", "নাই", "nahi"}
-    return bool(_words(text)) and len(_words(text)) <= 5 and all(w in SKIP_WORDS for w in words) and (
-        not words or bool(set(words) & negations) or "later" in words or "pore" in words or "পরে" in words)
+def conversation_language(current: Optional[str], text: str) -> Optional[str]:
+    """The language a conversation goes on in after this message: it follows the conversation,
+    not each word. A new conversation takes any evidence (a Latin-script request with no Banglish
+    word is English); a running one changes only on strong evidence."""
+    language, strong = language_evidence(text)
+    if current is None:
+        if language is None and re.search(r"[A-Za-z]{3}", text or "") and not (text or "").startswith("/"):
+            return "en"
+        return language
+    if language and language != current and strong:
+        return language
+    return current
 
 
 def detect_language(text: str) -> Optional[str]:
@@ -98,10 +107,7 @@ def detect_language(text: str) -> Optional[str]:
         return None
     if _BENGALI.search(text):
         return "bn"
-    from panchayat.identifiers import find_identifiers
-
-    for start, end, _value in reversed(find_identifiers(text)):
-        text = text[:start] + " " + text[end:]
+    text = _without_identifiers(text)
     words = [w for w in _LATIN_WORD.findall(text.lower()) if w not in NEUTRAL_WORDS]
     if not words:
         return None

@@ -26,6 +26,8 @@ class Service:
     documents: List[dict]
     certificate: dict = field(default_factory=dict)
     order: int = 99
+    # What villagers call the service ("barir plan", "ট্রেড লাইসেন্স"), to pick it from a list.
+    also: tuple = ()
 
     def title(self, language: str) -> str:
         return self.name.get(language) or self.name["en"]
@@ -52,6 +54,7 @@ def load_definition(path: Path) -> Service:
         documents=list(raw.get("documents", [])),
         certificate=raw.get("certificate", {}),
         order=int(raw.get("order", 99)),
+        also=tuple(raw.get("also") or ()),
     )
 
 

@@ -36,7 +36,7 @@ DEFAULT_PHONES = (("919800000001", "Citizen"), ("910000000001", "Anita Pramanik"
 WA_ID = re.compile(r"^\d{5,15}$")
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 TEXT_LIMIT = 4096
-INBOUND_KINDS = ("text", "button_reply", "list_reply", "location")
+INBOUND_KINDS = ("text", "button_reply", "list_reply", "location", "sticker", "audio")
 
 
 class SimulatorError(Exception):
@@ -132,6 +132,9 @@ class Simulator:
                 raise SimulatorError(400, "latitude or longitude out of range")
             return graph_fake.location_message(wa_id, latitude, longitude, str(request.get("name") or "") or None,
                                                str(request.get("address") or "") or None)
+        if kind in ("sticker", "audio"):
+            # What the assistant cannot read yet: it must say so, not fail.
+            return graph_fake.sticker_message(wa_id) if kind == "sticker" else graph_fake.voice_message(wa_id)
         raise SimulatorError(400, f"unknown message type {kind!r}; one of {', '.join(INBOUND_KINDS)}")
 
     async def send(self, wa_id: str, message: Dict[str, Any], shown: Optional[Dict[str, Any]] = None

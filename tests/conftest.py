@@ -132,7 +132,7 @@ def make_tracker():
 
     def build(
         text: str = "",
-        intent: str = "greet",
+        intent: str = "inform",
         sender: str = seed.DEMO_CITIZEN,
         slots: Optional[Dict] = None,
         entities: Optional[List[Dict]] = None,

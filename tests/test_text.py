@@ -78,6 +78,6 @@ def test_info_topics(text, topics):
     ("no", False), ("না", False), ("haan but change the name", False), ("", False),
 ])
 def test_a_typed_yes(typed, yes):
-    from panchayat.language import is_yes
+    from panchayat.answers import is_yes
 
     assert is_yes(typed) is yes

@@ -479,9 +479,19 @@ def test_a_body_too_long_for_an_interactive_message_goes_first_as_text():
 @pytest.mark.parametrize("typed, expected", [
     ("2", "/b"), ("২", "/b"), (" 3. ", "/c"), ("৩)", "/c"), ("Second option", "/b"), ("second  OPTION", "/b"),
     ("4", None), ("0", None), ("something else", None), ("", None),
+    ("secnd option", "/b"), ("two", "/b"), ("option", None),
 ])
 def test_a_typed_answer_picks_a_menu_option_by_number_or_title(typed, expected):
     options = [("First option", "/a"), ("Second option", "/b"), ("Third option", "/c")]
+    assert answer_to_menu(typed, options) == expected
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("জমা দিন", "/affirm"), ("joma din", "/affirm"), ("জমা দেন", "/affirm"), ("kichu bodlabo", "/deny"),
+    ("batil", "/cancel"), ("৩", "/cancel"), ("malik er naam ta bhul", None),
+])
+def test_a_button_title_typed_in_the_other_script_or_misspelt_picks_it(typed, expected):
+    options = [("জমা দিন", "/affirm"), ("কিছু বদলাব", "/deny"), ("বাতিল", "/cancel")]
     assert answer_to_menu(typed, options) == expected
 
 

@@ -1,0 +1,81 @@
+"""Messages outside any form that are not requests: a bare answer to the panchayat's own question
+(a rating, "send the certificate"), and messages with no words (voice notes, stickers)."""
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import FollowupAction
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import language_of, say, say_sorry, with_session
+from actions.forms import typed_text
+from panchayat import citizens, followups, grievances
+from panchayat.answers import number_in
+from panchayat.catalogue import digits
+from panchayat.errors import PanchayatError
+
+
+class ActionBareAnswer(Action):
+    """A message the assistant cannot place (a fallback, a bare number, a yes out of context):
+    the answer to the question of the panchayat's newest notification, if one is open; else a
+    request to say it another way."""
+
+    def name(self) -> Text:
+        return "action_bare_answer"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        language = language_of(tracker)
+        typed = typed_text(tracker)
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+
+        def answer(session):
+            citizen = citizens.get_or_create(session, tracker.sender_id)
+            question = followups.open_question(session, citizen)
+            if question is None:
+                return None, None
+            if question.kind == "rating":
+                rating = followups.rating_in(typed)
+                if rating is None:
+                    if number_in(typed) is not None:
+                        raise PanchayatError("bad_rating")
+                    return None, None
+                grievances.rate(session, grievances.find_own(session, question.number, citizen), citizen, rating)
+                return "rated", (question.number, rating)
+            if followups.wants_download(typed):
+                return "download", question.number
+            return None, None
+
+        try:
+            done, found = await with_session(answer)
+        except PanchayatError as error:
+            dispatcher.utter_message(text=error.message(language))
+            return []
+        except Exception as error:
+            say_sorry(dispatcher, language, error)
+            return []
+        if done == "rated":
+            number, rating = found
+            say(dispatcher, "grievance_rated", language, number=number, rating=digits(rating, language))
+            return []
+        if done == "download":
+            return [FollowupAction("action_download_certificate")]
+        dispatcher.utter_message(response="utter_anything_else" if intent in ("affirm", "deny") else "utter_default")
+        return []
+
+
+class ActionUnsupportedMessage(Action):
+    """A voice note, a sticker or the like outside a form: say what the assistant can read."""
+
+    def name(self) -> Text:
+        return "action_unsupported_message"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        language = language_of(tracker)
+        kind = (tracker.latest_message.get("metadata") or {}).get("wa_type")
+        if kind == "audio":
+            say(dispatcher, "voice_not_understood", language)
+            dispatcher.utter_message(response="utter_menu")
+        else:
+            say(dispatcher, "wa_unsupported", language)
+        return []

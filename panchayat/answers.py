@@ -1,0 +1,238 @@
+"""What a villager's short answer to a question means, in Bengali script, Banglish or English.
+
+Every form asks questions; villagers answer them the way they talk: a number in either
+script or in words (`২`, `dui`, `two`, `একটা`), yes or no in many ways, "skip" for an optional
+step, "stop, later" for the whole form, or one of the offered options by its number, its
+title (in the other script, with a typo) or a natural equivalent (`thakar jonno` for
+residential). One place decides all of that, so every form and the channel read answers
+alike.
+"""
+import re
+from difflib import SequenceMatcher
+from typing import Dict, Iterable, List, Optional, Sequence
+
+from panchayat.bengali import normalize, phonetic_key
+
+# Number words up to ten, as villagers type them (`ekta`, `দুটো`, `two`, `tinti`).
+_NUMBER_WORDS: Dict[int, str] = {
+    1: "ek ekta ekti akta ekta1 eakta one single এক একটা একটি এক্টা একখানা",
+    2: "dui duto duti du dudin two double দুই দুটো দুটি দু দুইটা দুইটি",
+    3: "tin tinte tinta tinti three তিন তিনটে তিনটি তিনটা",
+    4: "char charte charta charti four চার চারটে চারটি চারটা",
+    5: "panch pach pachta panchta five পাঁচ পাচ পাঁচটা পাঁচটি",
+    6: "choy chhoy choyta six ছয় ছ ছটা ছয়টা",
+    7: "sat saat satta seven সাত সাতটা",
+    8: "aat at aatta eight আট আটটা",
+    9: "noy nou noyta nine নয় নয়টা",
+    10: "dosh dos doshta ten দশ দশটা",
+}
+NUMBER_WORDS = {normalize(word): value for value, words in _NUMBER_WORDS.items() for word in words.split()}
+
+# A typed "yes" to a confirmation question, in any register.
+YES_WORDS = frozenset(normalize(w) for w in """
+    yes y yeah yep yup ok okay okk k sure fine confirm confirmed submit book done go ahead proceed correct right
+    please pls plz it all good alright do
+    haan han ha haa hya hyan hae ji jee thik ache achhe acche accha achha thikache korun kore din dao koro
+    jama joma din dile hobe sob
+    হ্যাঁ হ্যা হ্যাঁ হাঁ হা জি ঠিক আছে করুন করে দিন দাও জমা সব হবে চলবে ওকে
+""".split())
+_STRONG_YES = frozenset(normalize(w) for w in """
+    yes y yeah yep yup ok okay okk sure fine confirm confirmed submit book done proceed correct right alright
+    haan han ha haa hya hyan hae ji jee thik thikache accha achha jama joma
+    হ্যাঁ হ্যা হাঁ হা জি ঠিক করুন জমা ওকে চলবে
+""".split())
+
+# A typed "no".
+NO_WORDS = frozenset(normalize(w) for w in """
+    no nope nah na naa not dont don't do it leave now never noi chai lagbe thak thaak korben korbo kore
+    cancel drop
+    না নয় নাহ চাই লাগবে থাক করবেন করব
+""".split())
+_NEGATIONS = frozenset(normalize(w) for w in "no nope nah na naa not dont never noi না নয় নাহ".split())
+
+# "Skip this question" to an optional step (a photo, a place).
+SKIP_WORDS = frozenset(normalize(w) for w in """
+    skip no na nah nei nai lagbe dibo debo dite parbo parchi parbona chai nahi none nothing later pore
+    chobi chhobi photo pic picture image location jayga jaiga place ta ti kono amar dorkar nei without
+    koro korun kore dao daw please pls plz i have don't dont do not want to give it a can't cannot send share
+    tulte tuli parini parlam hoyni ekhon thak ok
+    বাদ না নেই নাই লাগবে দেব দিব দিতে পারব পারছি চাই পরে দরকার ছবি ফটো লোকেশন জায়গা টা কোনো আমার ছাড়া দিন din
+    করুন করো দাও তুলতে তুলিনি পারিনি হয়নি এখন থাক
+""".split())
+_SKIP_MARKERS = frozenset(normalize(w) for w in
+                          "skip no na nah nei nai none nothing nahi without later pore parini পারিনি "
+                          "বাদ না নেই নাই ছাড়া পরে".split())
+
+# "Not now, later": pauses a whole form, keeping what was answered.
+_STOP_PHRASES = tuple(normalize(p) for p in (
+    "thak", "thaak", "thako", "thak ekhon", "ekhon thak", "pore korbo", "pore krbo", "pore kore", "pore janabo",
+    "pore asbo", "pore abar", "abar pore", "pore dekhchi", "ekhon na", "akhon na", "ekhon noy", "pause",
+    "later", "do it later", "will do later", "will come later", "come back later", "not now",
+    "থাক", "এখন থাক", "পরে করব", "পরে করবো", "পরে জানাব", "পরে জানাবো", "পরে আসব", "পরে আবার", "আবার পরে",
+    "এখন না", "এখন নয়", "পরে দেখছি", "দাঁড়ান", "থামুন", "থামো",
+))
+
+
+def words(text: str) -> List[str]:
+    return re.findall(r"[\w\u0980-\u09ff']+", normalize(text or "").lower())
+
+
+def is_payload(text: str) -> bool:
+    """A button's payload (`/affirm`, `/inform{...}`), not words a person typed."""
+    return bool(re.match(r"^/[A-Za-z_]+(\{.*\})?$", (text or "").strip(), re.S))
+
+
+def number_in(text: str) -> Optional[int]:
+    """The first whole number in digits (either script) or number words (`2`, `২`, `dui`, `two`, `একটা`)."""
+    cleaned = normalize(text or "")
+    match = re.search(r"\d+", cleaned)
+    if match:
+        return int(match.group(0))
+    for word in words(cleaned):
+        if word in NUMBER_WORDS:
+            return NUMBER_WORDS[word]
+        # "2ta", "dui-ta", "দুটো" glued to a classifier
+        stem = re.sub(r"(ta|ti|te|khana|টা|টি|টে|খানা)$", "", word)
+        if stem in NUMBER_WORDS:
+            return NUMBER_WORDS[stem]
+    return None
+
+
+def is_yes(text: str) -> bool:
+    found = words(text)
+    return (bool(found) and len(found) <= 5 and all(w in YES_WORDS for w in found)
+            and any(w in _STRONG_YES for w in found) and not any(w in _NEGATIONS for w in found))
+
+
+def is_no(text: str) -> bool:
+    found = words(text)
+    return bool(found) and len(found) <= 5 and all(w in NO_WORDS for w in found) and (
+        any(w in _NEGATIONS for w in found) or found in (["cancel"], ["drop"], ["thak"], ["থাক"]))
+
+
+def is_skip(text: str) -> bool:
+    """A short answer that declines an optional step: `skip`, `na`, `chobi nei`, `ছবি নেই`, `বাদ দিন`."""
+    found = words(text)
+    return bool(found) and len(found) <= 7 and all(w in SKIP_WORDS for w in found) and any(
+        w in _SKIP_MARKERS for w in found)
+
+
+# Alone, or nearly: "stop", "wait", "ruko" pause too; in a longer message they may mean anything.
+_SHORT_STOPS = frozenset(normalize(w) for w in "stop wait pause hold ruko ruk dara darao দাঁড়াও রুকো থামো".split())
+
+
+def is_stop(text: str) -> bool:
+    """"Not now, later" for the whole form (`থাক, এখন থাক। পরে করব`, `pore korbo`, `stop, I will do it later`)."""
+    found = words(text)
+    if not found or len(found) > 10:
+        return False
+    joined = " " + " ".join(found) + " "
+    if any(f" {phrase} " in joined for phrase in _STOP_PHRASES):
+        return True
+    return len(found) <= 3 and any(w in _SHORT_STOPS for w in found)
+
+
+# --- Choosing one of the options offered ---------------------------------------------------
+
+def _key(text: str) -> str:
+    return "".join(phonetic_key(w) for w in words(text))
+
+
+def _word_keys(text: str) -> List[str]:
+    return [k for k in (phonetic_key(w) for w in words(text)) if len(k) >= 2]
+
+
+def match_option(typed: str, options: Sequence[Dict], allow_contained: bool = True) -> Optional[str]:
+    """The value of the option a typed answer picks, or None.
+
+    Each option is {"value": ..., "labels": [title, other-script title, natural equivalents ...]}.
+    In order: its number (any script or words); a label typed whole, in either script or with a
+    small typo; a natural equivalent contained in the answer ("for my family to stay"); words that
+    only one option's labels have ("samiti guest house"). An answer that fits two options picks none.
+    """
+    cleaned = normalize(typed or "").strip()
+    if not cleaned or not options:
+        return None
+    if re.fullmatch(r"\W*(\d+|[^\W\d]+)\W*", cleaned):
+        number = number_in(cleaned)
+        if number is not None and (cleaned.strip(" .।)").isdigit() or len(words(cleaned)) == 1):
+            return options[number - 1]["value"] if 1 <= number <= len(options) else None
+    folded = " ".join(words(cleaned))
+    typed_key = _key(cleaned)
+    for option in options:
+        for label in option["labels"]:
+            if " ".join(words(label)) == folded or (len(typed_key) >= 3 and _key(label) == typed_key):
+                return option["value"]
+    if allow_contained:
+        # A natural equivalent inside a longer answer: "for my family to stay", "amar dokan er jonno".
+        padded = f" {folded} "
+        contained = {option["value"] for option in options for label in option["labels"][2:]
+                     if words(label) and f" {' '.join(words(label))} " in padded}
+        if len(contained) == 1:
+            return contained.pop()
+    # A title with a small typo ("submitt", "Comercial"): close in sound, and closer than any other.
+    scores = sorted(((SequenceMatcher(None, typed_key, _key(label)).ratio(), option["value"])
+                     for option in options for label in option["labels"][:2] if len(_key(label)) >= 4),
+                    reverse=True)
+    if len(typed_key) >= 4 and scores and scores[0][0] >= 0.8 and (
+            len(scores) == 1 or scores[1][1] == scores[0][1] or scores[1][0] < scores[0][0] - 0.05):
+        return scores[0][1]
+    if not allow_contained:
+        return None
+    # Words that only one option has: "samiti guest house", "the gp one".
+    typed_keys = set(_word_keys(cleaned))
+    owners: Dict[str, set] = {}
+    for option in options:
+        for label in option["labels"]:
+            for key in _word_keys(label):
+                owners.setdefault(key, set()).add(option["value"])
+    votes: Dict[str, int] = {}
+    for key in typed_keys:
+        owning = owners.get(key, set())
+        if len(owning) == 1:
+            value = next(iter(owning))
+            votes[value] = votes.get(value, 0) + 1
+    if len(votes) == 1:
+        return next(iter(votes))
+    return None
+
+
+def options_from(choices: Iterable[Dict], value_key: str = "value") -> List[Dict]:
+    """Options for match_option from definition choices ({value, en, bn, also: [...]})."""
+    return [{"value": choice[value_key],
+             "labels": [choice.get("en") or "", choice.get("bn") or "", *(choice.get("also") or [])]}
+            for choice in choices]
+
+
+def count_of(text: str, nouns: Iterable[str]) -> Optional[int]:
+    """The number said with one of `nouns`: "2 rooms", "২টা ঘর", "dui ta room", "one room", "rooms: 2"."""
+    nouns = {normalize(n) for n in nouns}
+    found = words(text)
+    for index, word in enumerate(found):
+        if word not in nouns:
+            continue
+        before = [w for w in found[max(0, index - 2):index] if w not in ("ta", "ti", "টা", "টি", "khana")]
+        for candidate in reversed(before[-1:]):
+            number = number_in(candidate)
+            if number is not None:
+                return number
+        if index + 1 < len(found) and found[index + 1].isdigit():
+            return int(found[index + 1])
+    return None
+
+
+_BARE_NUMBER = re.compile(
+    r"^\W*(\d{1,3}|" + "|".join(sorted(map(re.escape, NUMBER_WORDS), key=len, reverse=True)) + r")"
+    r"\s*(ta|ti|টা|টি|dilam|dilaam|dilum|দিলাম|দিলুম|star|stars|তারা|no|nombor|number|নম্বর)?\W*$")
+
+
+def answer_intent(text: str) -> Optional[str]:
+    """The intent of an answer whose meaning needs no training: a stop-and-come-back-later
+    phrase is `cancel`; a bare number (`৫`, `4 dilam`, `dui`) is `inform`. None for the rest."""
+    if not text or is_payload(text):
+        return None
+    if is_stop(text) and not is_no(text):
+        return "cancel"
+    if _BARE_NUMBER.match(normalize(text).lower()):
+        return "inform"
+    return None
