@@ -9,7 +9,7 @@ export PYTHONWARNINGS := ignore::DeprecationWarning
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: setup run serve simulator production chat train validate db test pytest test-stories evaluate-nlu nlu-heldout
+.PHONY: setup run serve simulator production chat train validate db test pytest test-stories evaluate-nlu nlu-heldout conversations
 
 setup:
 	@bash scripts/setup.sh
@@ -63,3 +63,8 @@ evaluate-nlu: setup train
 
 nlu-heldout: setup train
 	PYTHONPATH=. $(PY) scripts/evaluate_nlu.py --skip-cv --no-report
+
+## Whole villager conversations through the WhatsApp channel (also part of pytest), with the
+## success table by service and register in results/conversations.md.
+conversations: setup train
+	$(PY) scripts/conversations.py

@@ -8,10 +8,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.certificates import describe
 from actions.citizen import AsksGramPanchayat
-from actions.forms import PausableForm, resumed
+from actions.forms import PAUSED, PausableForm, pressed, resumed
 from actions.common import in_executor, language_of, latest_entity, say, say_sorry, with_session
 from panchayat import applications, certificates, citizens, config, documents, drafts
-from panchayat.answers import match_option
+from panchayat.answers import match_option, payload_value
 from panchayat.bengali import normalize, phonetic_key
 from panchayat.catalogue import text
 from panchayat.errors import PanchayatError
@@ -23,7 +23,7 @@ from panchayat.services import all_services
 
 def match_service(typed: str) -> Optional[str]:
     """A service code from a code, a button or a name in either script."""
-    typed = (typed or "").strip()
+    typed = payload_value(typed) or (typed or "").strip()
     services = all_services()
     if typed in services:
         return typed
@@ -41,6 +41,10 @@ def match_service(typed: str) -> Optional[str]:
     return None
 
 
+# The summary's buttons: catalogue keys of their titles, and what pressing (or typing) one means.
+SUMMARY_BUTTONS = {"draft_button_submit": "/affirm", "draft_button_change": "/deny", "draft_button_cancel": "/cancel"}
+
+
 class ActionAskService(Action):
     def name(self) -> Text:
         return "action_ask_service"
@@ -48,7 +52,8 @@ class ActionAskService(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         language = language_of(tracker)
-        buttons = [{"title": service.title(language)[:20], "payload": code} for code, service in all_services().items()]
+        buttons = [{"title": service.title(language)[:20], "payload": f'/apply_service{{"service": "{code}"}}'}
+                   for code, service in all_services().items()]
         say(dispatcher, "draft_ask_service", language, buttons=buttons)
         return []
 
@@ -73,10 +78,7 @@ class ActionAskApplicationAnswer(Action):
             say(dispatcher, "draft_ask_which_field", language)
         else:
             dispatcher.utter_message(text=drafts.summary(draft, language), buttons=[
-                {"title": text("draft_button_submit", language), "payload": "/affirm"},
-                {"title": text("draft_button_change", language), "payload": "/deny"},
-                {"title": text("draft_button_cancel", language), "payload": "/cancel"},
-            ])
+                {"title": text(key, language), "payload": payload} for key, payload in SUMMARY_BUTTONS.items()])
         return []
 
 
@@ -95,12 +97,16 @@ class ValidateApplicationForm(AsksGramPanchayat, PausableForm, FormValidationAct
 
     async def extract_service(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                               domain: Dict[Text, Any]) -> Dict[Text, Any]:
-        """"Let me finish my application" without naming it: the paused draft's service."""
+        """The service of a request that did not get it understood as an entity: "let me finish my
+        application" resumes the paused draft's; "বাড়ি করার অনুমতির জন্য আবেদন" names one in words."""
         draft = tracker.get_slot("application_draft")
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if (tracker.get_slot("service") is None and intent == "apply_service" and draft
-                and (draft.get("fields") or draft.get("documents"))
-                and latest_entity(tracker, "service") is None):
+        if tracker.get_slot("service") is not None or intent != "apply_service" or latest_entity(tracker, "service"):
+            return {}
+        named = match_service(tracker.latest_message.get("text") or "")
+        if named:
+            return {"service": named}
+        if draft and (draft.get("fields") or draft.get("documents")):
             return {"service": draft["service"]}
         return {}
 
@@ -153,12 +159,17 @@ class ValidateApplicationForm(AsksGramPanchayat, PausableForm, FormValidationAct
             elif step == "document":
                 attachment = (tracker.latest_message.get("metadata") or {}).get("media_path")
                 draft = await in_executor(drafts.answer_document, draft, key, attachment or typed)
-            elif intent == "deny":
-                draft = dict(draft, choosing_field=True)
-            elif intent == "affirm" or is_yes(typed):
-                return await self.submit(dispatcher, tracker, draft, language)
             else:
-                return {"application_answer": None, "application_draft": draft}
+                button = pressed(typed, SUMMARY_BUTTONS)
+                if intent == "affirm" or button == "/affirm" or is_yes(typed):
+                    return await self.submit(dispatcher, tracker, draft, language)
+                if button == "/cancel":
+                    dispatcher.utter_message(response=self.paused_response)
+                    return {"application_answer": None, "application_draft": draft, PAUSED: True}
+                if intent == "deny" or button == "/deny" or is_no(typed) or drafts.correction_target_words(typed):
+                    draft = dict(draft, choosing_field=True)
+                else:
+                    say(dispatcher, "draft_confirm_expected", language)
         except PanchayatError as error:
             dispatcher.utter_message(text=error.message(language))
         return {"application_answer": None, "application_draft": draft}

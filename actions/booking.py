@@ -7,11 +7,11 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.citizen import AsksGramPanchayat
-from actions.forms import PAUSED, PausableForm, opening_message, resumed
+from actions.forms import PAUSED, PausableForm, opening_message, pressed, resumed
 from actions.common import day, language_of, rupees, say, say_sorry, with_session
 from panchayat import bookings, citizens
 from panchayat.catalogue import digits, localised, text
-from panchayat.answers import count_of, is_no, match_option, number_in
+from panchayat.answers import count_of, is_no, match_option, number_in, words
 from panchayat.dates import nights_in, parse_stay
 from panchayat.errors import PanchayatError
 from panchayat.answers import is_yes
@@ -31,6 +31,9 @@ def next_step(draft: Dict) -> str:
     return "confirm"
 
 
+# The summary's buttons: catalogue keys of their titles, and what pressing (or typing) one means.
+SUMMARY_BUTTONS = {"booking_button_yes": "/affirm", "booking_button_no": "/deny"}
+CANCELLATION_BUTTONS = {"cancellation_button_yes": "/affirm", "cancellation_button_no": "/deny"}
 ROOM_WORDS = ("room", "rooms", "rum", "ghor", "ghar", "ghr", "kamra", "ঘর", "রুম", "কামরা", "কক্ষ")
 
 
@@ -55,10 +58,17 @@ def read_answers(draft: Dict, typed: str, step: str) -> Dict:
         house = match_option(typed, house_options(draft))
         if house is not None:
             draft["house"] = house
-            return draft
+            if number_in(typed) is not None and len(words(typed)) <= 2:
+                return draft  # "2", "দুই নম্বর": the house's number, nothing more
+        # The dates and rooms may come before the house is chosen ("২৮ তারিখ", "৩ রাত").
     stayed = with_stay(draft, typed)
+    if stayed is None and not draft.get("check_in") and nights_in(typed):
+        draft["nights_wanted"] = nights_in(typed)  # "3 raat" before any date: kept for the date
     if stayed is not None:
         draft = stayed
+        if not draft.get("check_out") and draft.get("nights_wanted"):
+            draft["check_out"] = (date.fromisoformat(draft["check_in"])
+                                  + timedelta(days=draft["nights_wanted"])).isoformat()
         # New dates: the rooms free on them are counted again.
         draft.pop("free", None)
     elif draft.get("check_in") and (nights_in(typed) or (step == "nights" and number_in(typed))):
@@ -91,9 +101,10 @@ class ValidateBookingForm(AsksGramPanchayat, PausableForm, FormValidationAction)
         interrupted = self.not_an_answer(dispatcher, tracker, "booking_answer", confirming=step == "confirm")
         if interrupted is not None:
             return interrupted
-        if step == "confirm" and (intent == "affirm" or typed == "/affirm" or is_yes(typed)):
+        button = pressed(typed, SUMMARY_BUTTONS) if step == "confirm" else None
+        if step == "confirm" and (intent == "affirm" or button == "/affirm" or is_yes(typed)):
             return await self.confirm(dispatcher, tracker, draft, language)
-        if step == "confirm" and (intent == "deny" or typed == "/deny" or is_no(typed)):
+        if step == "confirm" and (intent == "deny" or button == "/deny" or is_no(typed)):
             say(dispatcher, "booking_dropped", language)
             return {"booking_answer": "dropped", "booking_draft": None}
         updated = read_answers(draft, typed, step)
@@ -178,10 +189,12 @@ class ActionAskBookingAnswer(Action):
                 say(dispatcher, "booking_no_houses", language)
                 return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("booking_draft", None)]
             events.append(SlotSet("booking_draft", draft))
-        opening = opening_message(tracker, "book_guest_house")
+        opening = opening_message(tracker, "booking_form")
         if opening and draft.get("read") != opening.get("message_id"):
             # The message that (re)opened the form may already say the dates and the rooms.
-            draft = read_answers(dict(draft, read=opening.get("message_id")), opening.get("text") or "", next_step(draft))
+            draft = read_answers(dict(draft, read=opening.get("message_id")), opening.get("text") or "",
+                                 next_step(draft))
+            draft = await ValidateBookingForm().check(dispatcher, draft, language)
             events.append(SlotSet("booking_draft", draft))
         step = next_step(draft)
         if step == "house":
@@ -202,8 +215,7 @@ class ActionAskBookingAnswer(Action):
             say(dispatcher, "booking_summary", language, guest_house=name, check_in=day(check_in, language),
                 check_out=day(check_out, language), nights=digits(draft["nights"], language),
                 rooms=digits(draft["rooms"], language), amount=rupees(draft["amount_paise"], language), buttons=[
-                    {"title": text("booking_button_yes", language), "payload": "/affirm"},
-                    {"title": text("booking_button_no", language), "payload": "/deny"}])
+                    {"title": text(key, language), "payload": payload} for key, payload in SUMMARY_BUTTONS.items()])
         return events
 
     async def start(self, tracker: Tracker, draft: Dict, language: str):
@@ -296,8 +308,7 @@ class ActionAskCancellationAnswer(Action):
             return []
         number, line = found[0]
         say(dispatcher, "cancellation_confirm", language, booking=line, buttons=[
-            {"title": text("cancellation_button_yes", language), "payload": "/affirm"},
-            {"title": text("cancellation_button_no", language), "payload": "/deny"}])
+            {"title": text(key, language), "payload": payload} for key, payload in CANCELLATION_BUTTONS.items()])
         return [SlotSet("cancellation_target", number)]
 
 
@@ -315,18 +326,20 @@ class ValidateBookingCancellationForm(PausableForm, FormValidationAction):
         typed = str(slot_value or "")
         intent = tracker.latest_message.get("intent", {}).get("name")
         target = tracker.get_slot("cancellation_target")
+        button = pressed(typed, CANCELLATION_BUTTONS)
         # "না থাক", "no leave it": the booking stays.
-        if target and (intent == "deny" or typed == "/deny" or is_no(typed)):
+        if target and (intent == "deny" or button == "/deny" or is_no(typed)):
             say(dispatcher, "cancellation_kept", language)
             return {"cancellation_answer": "kept", "cancellation_target": None}
-        interrupted = self.not_an_answer(dispatcher, tracker, "cancellation_answer", confirming=True)
+        interrupted = self.not_an_answer(dispatcher, tracker, "cancellation_answer", confirming=True,
+                                         cancel_pauses=False)
         if interrupted is not None:
             return interrupted
         picked = parse_identifier(typed, ("GH",))
         if picked and picked != target:
             return {"cancellation_answer": None, "cancellation_target": picked}
         # "cancel" answers "cancel this booking?" with a yes.
-        if target and (intent in ("affirm", "cancel") or is_yes(typed) or typed == "/affirm"):
+        if target and (intent in ("affirm", "cancel") or is_yes(typed) or button == "/affirm"):
             def cancel(session):
                 citizen = citizens.get_or_create(session, tracker.sender_id)
                 booking = bookings.find_own(session, target, citizen)

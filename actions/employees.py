@@ -4,6 +4,7 @@ Every number is asked for the PIN, employee or not, and every refusal reads the 
 so the chat never tells a stranger whether a number belongs to an employee.
 """
 import os
+import re
 from datetime import date
 from typing import Any, Dict, List, Optional, Text, Tuple
 
@@ -35,6 +36,11 @@ def pay_request(tracker: Tracker, today: Optional[date] = None) -> Tuple[str, st
             continue
         said = event.get("text") or ""
         entities = {e.get("entity"): e.get("value") for e in parse.get("entities") or []}
+        # An entity the normaliser could not read ("গত অর্থবছরের") is read again from the words.
+        if not re.fullmatch(r"\d{4}-\d{2}", str(entities.get("month") or "")):
+            entities.pop("month", None)
+        if not re.fullmatch(r"\d{4}-\d{2}", str(entities.get("financial_year") or "")):
+            entities.pop("financial_year", None)
         if intent == "get_payslip":
             month = entities.get("month") or parse_month(said, today)
             if not month:

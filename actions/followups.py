@@ -7,10 +7,10 @@ from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import language_of, say, say_sorry, with_session
-from actions.forms import typed_text
+from actions.forms import UNREADABLE, typed_text
 from panchayat import citizens, followups, grievances
 from panchayat.answers import number_in
-from panchayat.catalogue import digits
+from panchayat.catalogue import digits, text
 from panchayat.errors import PanchayatError
 
 
@@ -27,6 +27,13 @@ class ActionBareAnswer(Action):
         language = language_of(tracker)
         typed = typed_text(tracker)
         intent = (tracker.latest_message.get("intent") or {}).get("name")
+        kind = (tracker.latest_message.get("metadata") or {}).get("wa_type")
+        if kind in UNREADABLE:
+            # A voice note, a sticker and the like: say what can be read (and, for a voice, the menu).
+            say(dispatcher, "voice_not_understood" if kind == "audio" else "wa_unsupported", language)
+            if kind == "audio":
+                show_menu(dispatcher, language)
+            return []
 
         def answer(session):
             citizen = citizens.get_or_create(session, tracker.sender_id)
@@ -63,19 +70,32 @@ class ActionBareAnswer(Action):
         return []
 
 
-class ActionUnsupportedMessage(Action):
-    """A voice note, a sticker or the like outside a form: say what the assistant can read."""
+# The menu's items: catalogue key of the title, and the request the item stands for.
+MENU = (
+    ("menu_building_permission", '/apply_service{"service": "building_permission"}'),
+    ("menu_trade_noc", '/apply_service{"service": "trade_noc"}'),
+    ("menu_business_noc", '/apply_service{"service": "business_noc"}'),
+    ("menu_status", "/check_application_status"),
+    ("menu_guest_house", "/book_guest_house"),
+    ("menu_complaint", "/lodge_grievance"),
+    ("menu_office", "/panchayat_info"),
+    ("menu_pay", "/get_payslip"),
+)
+
+
+def show_menu(dispatcher: CollectingDispatcher, language: str) -> None:
+    say(dispatcher, "menu", language, buttons=[{"title": text(key, language), "payload": payload}
+                                               for key, payload in MENU])
+
+
+class ActionShowMenu(Action):
+    """What the assistant can do, each item a button (built here: a domain response would read the
+    payloads' braces as slot placeholders)."""
 
     def name(self) -> Text:
-        return "action_unsupported_message"
+        return "action_show_menu"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        language = language_of(tracker)
-        kind = (tracker.latest_message.get("metadata") or {}).get("wa_type")
-        if kind == "audio":
-            say(dispatcher, "voice_not_understood", language)
-            dispatcher.utter_message(response="utter_menu")
-        else:
-            say(dispatcher, "wa_unsupported", language)
+        show_menu(dispatcher, language_of(tracker))
         return []

@@ -7,7 +7,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.citizen import AsksGramPanchayat, gp_names
-from actions.forms import PAUSED, PausableForm, resumed
+from actions.forms import PAUSED, PausableForm, pressed, resumed
 from actions.common import CitizenRecordsAction, day, in_executor, language_of, say, say_sorry, with_session
 from panchayat import citizens, drafts, grievances
 from panchayat.bengali import normalize
@@ -124,6 +124,9 @@ def start_draft(tracker: Tracker) -> Dict:
     return draft
 
 
+# The summary's buttons: catalogue keys of their titles, and what pressing (or typing) one means.
+SUMMARY_BUTTONS = {"grievance_button_submit": "/affirm", "grievance_button_drop": "/deny"}
+
 # What villagers call each part of a complaint when they want to change it at the summary.
 PARTS = {
     "category": ("category", "kind", "type", "dhoron", "dhoron ta", "ধরন", "বিষয়", "bishoy"),
@@ -162,10 +165,11 @@ class ValidateGrievanceForm(AsksGramPanchayat, PausableForm, FormValidationActio
         step = next_step(draft)
         accepts = {"photo": ("text", "file"), "place": ("text", "place")}.get(step, ("text",))
         interrupted = self.not_an_answer(dispatcher, tracker, "grievance_answer", accepts=accepts,
-                                         confirming=step in ("confirm", "photo", "place"))
+                                         confirming=step in ("confirm", "photo", "place"),
+                                         optional=step in ("photo", "place"))
         if interrupted is not None:
             return dict(interrupted, grievance_draft=draft)
-        declined = intent == "deny" or typed == "/deny" or is_skip(typed) or is_no(typed)
+        declined = intent in ("deny", "cancel") or typed == "/deny" or is_skip(typed) or is_no(typed)
         changing = part_to_change(typed)
         if changing and step != "category":
             draft.pop(changing, None)
@@ -192,21 +196,22 @@ class ValidateGrievanceForm(AsksGramPanchayat, PausableForm, FormValidationActio
                     say(dispatcher, "grievance_photo_received", language)
                 except PanchayatError as error:
                     dispatcher.utter_message(text=error.message(language))
-            elif declined:
+            elif declined or pressed(typed, {"grievance_button_no_photo": "/deny"}):
                 draft["photo"] = "none"
             else:
                 say(dispatcher, "grievance_photo_expected", language)
         elif step == "place":
             place = place_of(metadata, typed)
-            if place and not (declined and "location" not in metadata):
+            skipped = declined or pressed(typed, {"grievance_button_skip": "/deny"})
+            if place and not (skipped and "location" not in metadata):
                 draft["place"] = place
-            elif declined:
+            elif declined or pressed(typed, {"grievance_button_skip": "/deny"}):
                 draft["place"] = "none"
             else:
                 say(dispatcher, "grievance_place_short", language)
-        elif intent == "affirm" or typed == "/affirm" or is_yes(typed):
+        elif intent == "affirm" or pressed(typed, SUMMARY_BUTTONS) == "/affirm" or is_yes(typed):
             return await self.lodge(dispatcher, tracker, draft, language)
-        elif intent in ("deny", "cancel") or typed == "/deny" or is_no(typed):
+        elif intent in ("deny", "cancel") or pressed(typed, SUMMARY_BUTTONS) == "/deny" or is_no(typed):
             say(dispatcher, "grievance_dropped", language)
             return {"grievance_answer": "dropped", "grievance_draft": None}
         else:
@@ -297,8 +302,7 @@ class ActionAskGrievanceAnswer(Action):
                      "grievance_summary_none", language)
         say(dispatcher, "grievance_summary", language, category=text(f"category_{draft['category']}", language),
             description=draft["description"], photo=photo, place=where, gram_panchayat=gp_name, buttons=[
-                {"title": text("grievance_button_submit", language), "payload": "/affirm"},
-                {"title": text("grievance_button_drop", language), "payload": "/deny"}])
+                {"title": text(key, language), "payload": payload} for key, payload in SUMMARY_BUTTONS.items()])
 
 
 class ActionFinishGrievance(Action):

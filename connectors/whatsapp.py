@@ -66,8 +66,9 @@ ACCEPTED_MEDIA = {"image": {"image/jpeg", "image/png"},
 # Marks a message that carries a file or a place rather than words: the application form
 # takes any text that is not a command, and reads the file from the metadata.
 ATTACHMENT_MARKER = "/inform"
-# Marks a message with nothing the assistant can read (audio, video, sticker, reaction, contacts).
-UNREADABLE_MARKER = "/unsupported_message"
+# Marks a message with nothing the assistant can read (audio, video, sticker, reaction, contacts):
+# its `wa_type` in the metadata tells the dialogue what it was.
+UNREADABLE_MARKER = "/inform"
 
 
 # --- Settings ----------------------------------------------------------------------------
@@ -744,7 +745,7 @@ class WhatsAppInput(InputChannel):
             text = ", ".join(str(part) for part in (place["name"], place["address"]) if part) or ATTACHMENT_MARKER
         if not text and kind != "location":
             # A voice note, a sticker, a reaction ...: the dialogue says what it can read, in the
-            # middle of a form too (asking its question again), so it goes there as an intent.
+            # middle of a form too (asking its question again), so it goes there.
             text = UNREADABLE_MARKER
         if not text:
             await self._reply(inbound, "wa_unsupported")

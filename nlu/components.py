@@ -6,7 +6,8 @@
 - IdentifierExtractor: application, booking and grievance numbers typed loosely,
   in canonical form.
 - AnswerShapeClassifier: answers whose meaning needs no training (a "later" phrase is
-  cancel, a bare number is inform), set with full confidence over the classifier's guess.
+  cancel, a bare number is inform; no goodbye without a word of leave-taking), set with
+  full confidence over the classifier's guess.
 - EntityNormalizer: maps extracted values to the contract's normalised values
   (services, categories, languages, months, financial years, LGD codes).
 """
@@ -29,7 +30,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 import rasa.shared.utils.io
 
-from panchayat.answers import answer_intent
+from panchayat.answers import corrected_intent
 from panchayat.bengali import normalize, phonetic_key
 from panchayat.identifiers import find_identifiers
 from panchayat.periods import parse_financial_year, parse_month
@@ -62,7 +63,8 @@ class AnswerShapeClassifier(GraphComponent):
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            intent = answer_intent(message.get(TEXT) or "")
+            predicted = (message.get(INTENT) or {}).get("name")
+            intent = corrected_intent(message.get(TEXT) or "", predicted)
             if intent is None:
                 continue
             top = {"name": intent, "confidence": 1.0}

@@ -7,6 +7,7 @@ title (in the other script, with a typo) or a natural equivalent (`thakar jonno`
 residential). One place decides all of that, so every form and the channel read answers
 alike.
 """
+import json
 import re
 from difflib import SequenceMatcher
 from typing import Dict, Iterable, List, Optional, Sequence
@@ -23,7 +24,7 @@ _NUMBER_WORDS: Dict[int, str] = {
     6: "choy chhoy choyta six ছয় ছ ছটা ছয়টা",
     7: "sat saat satta seven সাত সাতটা",
     8: "aat at aatta eight আট আটটা",
-    9: "noy nou noyta nine নয় নয়টা",
+    9: "noyta nine নয়টা",  # "noy", "নয়" also mean "not": not numbers alone
     10: "dosh dos doshta ten দশ দশটা",
 }
 NUMBER_WORDS = {normalize(word): value for value, words in _NUMBER_WORDS.items() for word in words.split()}
@@ -45,7 +46,7 @@ _STRONG_YES = frozenset(normalize(w) for w in """
 # A typed "no".
 NO_WORDS = frozenset(normalize(w) for w in """
     no nope nah na naa not dont don't do it leave now never noi chai lagbe thak thaak korben korbo kore
-    cancel drop
+    cancel drop dada didi bhai sir madam ji please
     না নয় নাহ চাই লাগবে থাক করবেন করব
 """.split())
 _NEGATIONS = frozenset(normalize(w) for w in "no nope nah na naa not dont never noi না নয় নাহ".split())
@@ -66,10 +67,10 @@ _SKIP_MARKERS = frozenset(normalize(w) for w in
 # "Not now, later": pauses a whole form, keeping what was answered.
 _STOP_PHRASES = tuple(normalize(p) for p in (
     "thak", "thaak", "thako", "thak ekhon", "ekhon thak", "pore korbo", "pore krbo", "pore kore", "pore janabo",
-    "pore asbo", "pore abar", "abar pore", "pore dekhchi", "ekhon na", "akhon na", "ekhon noy", "pause",
+    "pore asbo", "pore abar", "abar pore", "pore dekhchi", "pause",
     "later", "do it later", "will do later", "will come later", "come back later", "not now",
     "থাক", "এখন থাক", "পরে করব", "পরে করবো", "পরে জানাব", "পরে জানাবো", "পরে আসব", "পরে আবার", "আবার পরে",
-    "এখন না", "এখন নয়", "পরে দেখছি", "দাঁড়ান", "থামুন", "থামো",
+    "পরে দেখছি", "দাঁড়ান", "থামুন", "থামো",
 ))
 
 
@@ -80,6 +81,18 @@ def words(text: str) -> List[str]:
 def is_payload(text: str) -> bool:
     """A button's payload (`/affirm`, `/inform{...}`), not words a person typed."""
     return bool(re.match(r"^/[A-Za-z_]+(\{.*\})?$", (text or "").strip(), re.S))
+
+
+def payload_value(text: str) -> Optional[str]:
+    """The value a button's payload carries (`/inform{"choice": "residential"}` -> residential), or None."""
+    match = re.match(r"^/[A-Za-z_]+(\{.*\})$", (text or "").strip(), re.S)
+    if not match:
+        return None
+    try:
+        values = list(json.loads(match.group(1)).values())
+    except (ValueError, AttributeError):
+        return None
+    return str(values[0]) if len(values) == 1 else None
 
 
 def number_in(text: str) -> Optional[int]:
@@ -123,7 +136,7 @@ _SHORT_STOPS = frozenset(normalize(w) for w in "stop wait pause hold ruko ruk da
 
 def is_stop(text: str) -> bool:
     """"Not now, later" for the whole form (`থাক, এখন থাক। পরে করব`, `pore korbo`, `stop, I will do it later`)."""
-    found = words(text)
+    found = words(re.sub(r"(?i)thik ?thak|ঠিকঠাক|ঠিক ঠাক", " ", normalize(text or "")))  # "so-so", not "stop"
     if not found or len(found) > 10:
         return False
     joined = " " + " ".join(found) + " "
@@ -138,8 +151,17 @@ def _key(text: str) -> str:
     return "".join(phonetic_key(w) for w in words(text))
 
 
+# Case endings and classifiers glued to a word ("অনুমতির", "dokaner", "naam ta"): the word is the same.
+_ENDINGS = re.compile(r"(?<=[\w\u0980-\u09ff]{2})(ের|এর|র|কে|তে|টা|টি|er|ke|te|ta|ti|'s)$")
+
+
+def stem(word: str) -> str:
+    return _ENDINGS.sub("", word)
+
+
 def _word_keys(text: str) -> List[str]:
-    return [k for k in (phonetic_key(w) for w in words(text)) if len(k) >= 2]
+    """The phonetic keys of a text's words, endings cut ("অনুমতির" and "onumoti" meet)."""
+    return [k for k in (phonetic_key(stem(w)) for w in words(text)) if len(k) >= 2]
 
 
 def match_option(typed: str, options: Sequence[Dict], allow_contained: bool = True) -> Optional[str]:
@@ -200,7 +222,8 @@ def match_option(typed: str, options: Sequence[Dict], allow_contained: bool = Tr
 def options_from(choices: Iterable[Dict], value_key: str = "value") -> List[Dict]:
     """Options for match_option from definition choices ({value, en, bn, also: [...]})."""
     return [{"value": choice[value_key],
-             "labels": [choice.get("en") or "", choice.get("bn") or "", *(choice.get("also") or [])]}
+             "labels": [choice.get("en") or "", choice.get("bn") or "", *(choice.get("also") or []),
+                        str(choice[value_key])]}  # a tapped button sends the value itself
             for choice in choices]
 
 
@@ -221,6 +244,22 @@ def count_of(text: str, nouns: Iterable[str]) -> Optional[int]:
     return None
 
 
+# Words without which a message is no goodbye, whatever a classifier thinks ("ফরিদা বিবি" is a name).
+_GOODBYE_MARKERS = tuple(normalize(p) for p in (
+    "bye", "byee", "byebye", "bai", "bidai", "take care", "end this", "i am done", "biday", "tata", "asi", "aschi", "ashchi", "asci", "rakhchi", "rakhi", "rakhlam",
+    "goodbye", "good night", "see you", "talk later", "kotha hobe", "lagbe na", "dorkar nei", "that's all",
+    "thats all", "that is all", "eituku", "etukui", "nothing more", "bondho", "close", "exit", "done for today",
+    "বাই", "বিদায়", "টাটা", "আসি", "আসছি", "রাখছি", "রাখি", "গুড নাইট", "শুভ রাত্রি", "কথা হবে", "লাগবে না",
+    "দরকার নেই", "এটুকুই", "এইটুকুই", "বন্ধ",
+))
+
+
+def is_goodbye(text: str) -> bool:
+    """Whether a message has a word of leave-taking in it (`bye`, `asi`, `আসি`, `রাখছি`, `see you`)."""
+    joined = " " + " ".join(words(text)) + " "
+    return any(f" {marker} " in joined or (len(marker) > 4 and marker in joined) for marker in _GOODBYE_MARKERS)
+
+
 _BARE_NUMBER = re.compile(
     r"^\W*(\d{1,3}|" + "|".join(sorted(map(re.escape, NUMBER_WORDS), key=len, reverse=True)) + r")"
     r"\s*(ta|ti|টা|টি|dilam|dilaam|dilum|দিলাম|দিলুম|star|stars|তারা|no|nombor|number|নম্বর)?\W*$")
@@ -231,8 +270,20 @@ def answer_intent(text: str) -> Optional[str]:
     phrase is `cancel`; a bare number (`৫`, `4 dilam`, `dui`) is `inform`. None for the rest."""
     if not text or is_payload(text):
         return None
-    if is_stop(text) and not is_no(text):
+    if is_stop(text) and not is_no(text) and not is_goodbye(text):
         return "cancel"
     if _BARE_NUMBER.match(normalize(text).lower()):
+        return "inform"
+    return None
+
+
+def corrected_intent(text: str, predicted: Optional[str]) -> Optional[str]:
+    """The intent to use instead of the classifier's `predicted` one, or None to keep it: the
+    answers of `answer_intent`, and no goodbye without a word of leave-taking (a name such as
+    "ফরিদা বিবি" is an answer, not a goodbye that would end the form)."""
+    found = answer_intent(text)
+    if found:
+        return found
+    if predicted == "goodbye" and not is_goodbye(text) and not is_payload(text):
         return "inform"
     return None

@@ -14,7 +14,7 @@ from typing import Dict, List, Optional, Tuple
 from sqlalchemy.orm import Session
 
 from panchayat import applications, config
-from panchayat.answers import is_payload, number_in
+from panchayat.answers import is_payload, number_in, payload_value, stem as stem_word
 from panchayat.bengali import normalize, phonetic_key
 from panchayat.catalogue import text
 from panchayat.errors import PanchayatError
@@ -52,7 +52,7 @@ def field_definition(service: Service, name: str) -> Dict:
 
 def answer_field(draft: Dict, name: str, typed: str) -> Dict:
     service = get_service(draft["service"])
-    value = parse_field(field_definition(service, name), typed)
+    value = parse_field(field_definition(service, name), payload_value(typed) or typed)
     draft = dict(draft, fields=dict(draft["fields"], **{name: value}), editing=None)
     return draft
 
@@ -123,16 +123,12 @@ def correction_target(draft: Dict, typed: str) -> Optional[str]:
     return best if best_score[0] >= 0.5 else None
 
 
-# Case endings and classifiers glued to a word ("মালিকের", "dager", "naam ta"): the word is the same.
-_ENDINGS = re.compile(r"(?<=[\w\u0980-\u09ff]{2})(ের|এর|র|কে|তে|টা|টি|er|r|ke|te|ta|ti|'s)$")
-
-
 def _keys(text_: str, stem: bool = False) -> List[str]:
     """Phonetic keys of the telling words (one-letter keys and "name" carry no signal), with
     their endings cut when `stem`."""
     found = re.findall(r"[\w\u0980-\u09ff']+", normalize(text_).lower())
     telling = [w for w in found if len(phonetic_key(w)) > 1 and phonetic_key(w) != "nm"]
-    return [phonetic_key(_ENDINGS.sub("", w)) if stem else phonetic_key(w) for w in telling]
+    return [phonetic_key(stem_word(w)) if stem else phonetic_key(w) for w in telling]
 
 
 def choose_field_by_number(draft: Dict, typed: str) -> Optional[str]:
@@ -168,7 +164,8 @@ def field_prompt(draft: Dict, name: str, language: str) -> Tuple[str, List[Dict]
     service = get_service(draft["service"])
     field = field_definition(service, name)
     question = field["prompt"].get(language) or field["prompt"]["en"]
-    buttons = [{"title": choice.get(language) or choice["en"], "payload": choice["value"]}
+    # The payload says "this is an answer": a bare value ("service") would be read as a request.
+    buttons = [{"title": choice.get(language) or choice["en"], "payload": f'/inform{{"choice": "{choice["value"]}"}}'}
                for choice in field.get("choices", [])]
     return question, buttons
 

@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any, Dict, Optional
 
 from panchayat.answers import match_option, number_in, options_from
-from panchayat.bengali import normalize
+from panchayat.bengali import normalize, phonetic_key
 from panchayat.errors import PanchayatError
 from panchayat.periods import MONTH_NAMES
 
@@ -21,7 +21,8 @@ AREA_UNITS = {
     "bigha": 14400.0, "বিঘা": 14400.0,
     "acre": 43560.0, "acres": 43560.0, "একর": 43560.0,
     "chatak": 45.0, "ছটাক": 45.0,
-    "sqft": 1.0, "sq ft": 1.0, "sq. ft": 1.0, "square feet": 1.0, "sft": 1.0, "ft": 1.0, "বর্গফুট": 1.0,
+    "sqft": 1.0, "sq ft": 1.0, "sq. ft": 1.0, "square feet": 1.0, "square foot": 1.0, "sft": 1.0, "ft": 1.0,
+    "বর্গফুট": 1.0, "বর্গ ফুট": 1.0, "ফুট": 1.0, "ফিট": 1.0,
     "স্কোয়ার ফুট": 1.0, "স্কয়ার ফিট": 1.0,
     "sqm": 10.7639, "sq m": 10.7639, "square metre": 10.7639, "square meter": 10.7639, "বর্গমিটার": 10.7639,
 }
@@ -42,6 +43,15 @@ def parse_area(text: str) -> str:
     unit_text = match.group(2).strip(" .")
     unit = next((name for name in sorted(AREA_UNITS, key=len, reverse=True)
                  if unit_text.startswith(normalize(name))), None)
+    if unit is None:
+        # Spelt another way ("স্কয়ার ফুট", "squre feet", "sq. feet"): the same sound.
+        said = unit_text.split()
+        for count in (2, 1):
+            key = "".join(phonetic_key(word) for word in said[:count])
+            unit = next((name for name in AREA_UNITS if len(key) >= 2 and
+                         "".join(phonetic_key(w) for w in name.split()) == key), None)
+            if unit:
+                break
     if unit is None or amount <= 0:
         raise PanchayatError("field_invalid_area")
     square_feet = amount * AREA_UNITS[unit]

@@ -96,7 +96,8 @@ def parse_financial_year(text: str, today: Optional[date] = None) -> Optional[st
             return f"{start:04d}-{end:02d}"
         return None
     words = _words(cleaned)
-    if any(w.startswith(("bochor", "bochhor", "bachar", "বছর", "year", "borsho", "অর্থবর্ষ", "বর্ষ", "sal", "সাল"))
+    if any(w.startswith(("bochor", "bochhor", "bachar", "বছর", "year", "borsho", "অর্থবর্ষ", "বর্ষ", "sal", "সাল",
+                         "অর্থবছর", "arthobochor", "orthobochor", "arthabachar", "financial", "fiscal", "fy"))
            for w in words):
         current_start = int(financial_year_of(today)[:4])
         if _has(words, LAST):

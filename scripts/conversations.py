@@ -17,7 +17,7 @@ import re
 import shlex
 import subprocess
 import sys
-import tempfile
+import shutil
 import threading
 import time
 from collections import defaultdict
@@ -441,19 +441,23 @@ def rates(results: List[Result]) -> Dict[str, float]:
 
 def run_suite(conversations: List[Dict[str, Any]], folder: Optional[Path] = None,
               progress=None) -> List[Result]:
-    with tempfile.TemporaryDirectory(prefix="conversations-") as temporary:
-        stack = Stack(Path(folder or temporary))
-        stack.start()
-        try:
-            results = []
-            for index, conversation in enumerate(conversations):
-                result = run_conversation(stack, conversation, f"9197{index + 1:08d}")
-                results.append(result)
-                if progress:
-                    progress(result)
-            return results
-        finally:
-            stack.stop()
+    """Plays the conversations against one stack; its database and server logs stay in `folder`
+    (results/conversation-run by default, emptied first) for a look at what went wrong."""
+    folder = folder or ROOT / "results" / "conversation-run"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    stack = Stack(folder)
+    stack.start()
+    try:
+        results = []
+        for index, conversation in enumerate(conversations):
+            result = run_conversation(stack, conversation, f"9197{index + 1:08d}")
+            results.append(result)
+            if progress:
+                progress(result)
+        return results
+    finally:
+        stack.stop()
 
 
 def main(argv: List[str]) -> int:

@@ -37,9 +37,9 @@ def test_a_later_phrase_pauses_the_application_and_keeps_its_answers(sqlite_data
 @pytest.mark.parametrize("wa_type, key", [("sticker", "form_unreadable"), ("audio", "form_voice_note")])
 def test_a_sticker_or_voice_note_gets_a_reply_and_the_same_question(sqlite_database, dispatcher, make_tracker,
                                                                     domain, wa_type, key):
-    tracker = make_tracker("/unsupported_message", intent="unsupported_message", active_loop="booking_form",
+    tracker = make_tracker("/inform", intent="inform", active_loop="booking_form",
                            metadata={"wa_type": wa_type}, slots={"language": "en", "booking_draft": {"choices": [1]}})
-    result = run(ValidateBookingForm().validate_booking_answer("/unsupported_message", dispatcher, tracker, domain))
+    result = run(ValidateBookingForm().validate_booking_answer("/inform", dispatcher, tracker, domain))
     assert result == {"booking_answer": None}
     assert texts(dispatcher) == [text(key, "en")]
 
