@@ -130,7 +130,7 @@ class ValidateBookingForm(AsksGramPanchayat, PausableForm, FormValidationAction)
         if draft.get("check_in") and date.fromisoformat(draft["check_in"]) < date.today():
             say(dispatcher, "error_booking_past_date", language)
             return dict(draft, check_in=None, check_out=None, rooms=None)
-        if not draft.get("check_out"):
+        if not draft.get("check_out") or not draft.get("house"):
             return draft
 
         def quote(session):

@@ -96,6 +96,8 @@ class CitizenRecordsAction:
                 record = self.find_own(session, number, citizen)
                 return self.describe_one(record, language) if record else None
             records = self.list_own(session, citizen)
+            if len(records) == 1:  # one record: all about it, with what to do next
+                return self.describe_one(records[0], language)
             return self.describe_all(records[-10:], language) if records else []
 
         try:

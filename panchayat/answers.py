@@ -111,16 +111,29 @@ def number_in(text: str) -> Optional[int]:
     return None
 
 
+def _spelt(vocabulary: frozenset) -> frozenset:
+    """The sounds of a vocabulary's longer words, so that "submitt" or "confrim" still count."""
+    return frozenset(phonetic_key(w) for w in vocabulary if len(w) >= 4 and len(phonetic_key(w)) >= 3)
+
+
+_YES_SOUNDS, _STRONG_YES_SOUNDS = _spelt(YES_WORDS), _spelt(_STRONG_YES)
+
+
+def _among(word: str, vocabulary: frozenset, sounds: frozenset) -> bool:
+    return word in vocabulary or (len(word) >= 4 and phonetic_key(word) in sounds)
+
+
 def is_yes(text: str) -> bool:
     found = words(text)
-    return (bool(found) and len(found) <= 5 and all(w in YES_WORDS for w in found)
-            and any(w in _STRONG_YES for w in found) and not any(w in _NEGATIONS for w in found))
+    return (bool(found) and len(found) <= 5 and all(_among(w, YES_WORDS, _YES_SOUNDS) for w in found)
+            and any(_among(w, _STRONG_YES, _STRONG_YES_SOUNDS) for w in found)
+            and not any(w in _NEGATIONS for w in found))
 
 
 def is_no(text: str) -> bool:
     found = words(text)
     return bool(found) and len(found) <= 5 and all(w in NO_WORDS for w in found) and (
-        any(w in _NEGATIONS for w in found) or found in (["cancel"], ["drop"], ["thak"], ["থাক"]))
+        any(w in _NEGATIONS for w in found) or found in (["thak"], ["থাক"]))
 
 
 def is_skip(text: str) -> bool:
@@ -260,6 +273,17 @@ def is_goodbye(text: str) -> bool:
     return any(f" {marker} " in joined or (len(marker) > 4 and marker in joined) for marker in _GOODBYE_MARKERS)
 
 
+_DOWNLOAD = re.compile(r"(?i)download|ডাউনলোড|daunlod|downlod")
+
+
+def _asks_download(text: str) -> bool:
+    """"download TN-2026-000045" as the approval message tells: the word and an application's number."""
+    from panchayat.identifiers import parse_identifier
+
+    return bool(_DOWNLOAD.search(text)) and parse_identifier(text, ("BP", "TN", "BN")) is not None \
+        and len(words(text)) <= 8
+
+
 _BARE_NUMBER = re.compile(
     r"^\W*(\d{1,3}|" + "|".join(sorted(map(re.escape, NUMBER_WORDS), key=len, reverse=True)) + r")"
     r"\s*(ta|ti|টা|টি|dilam|dilaam|dilum|দিলাম|দিলুম|star|stars|তারা|no|nombor|number|নম্বর)?\W*$")
@@ -267,23 +291,91 @@ _BARE_NUMBER = re.compile(
 
 def answer_intent(text: str) -> Optional[str]:
     """The intent of an answer whose meaning needs no training: a stop-and-come-back-later
-    phrase is `cancel`; a bare number (`৫`, `4 dilam`, `dui`) is `inform`. None for the rest."""
+    phrase is `cancel`; a bare number (`৫`, `4 dilam`, `dui`) is `inform`; a short yes (`submit`,
+    `হ্যাঁ ঠিক আছে`) is `affirm` and a short no (`না থাক`) `deny`. None for the rest."""
     if not text or is_payload(text):
         return None
-    if is_stop(text) and not is_no(text) and not is_goodbye(text):
+    if _asks_download(text):
+        return "download_certificate"
+    if is_stop(text) and not is_no(text) and not is_goodbye(text) and not is_skip(text):
         return "cancel"
     if _BARE_NUMBER.match(normalize(text).lower()):
         return "inform"
+    if is_yes(text):
+        return "affirm"
+    if is_no(text) and not is_stop(text):
+        return "deny"
     return None
+
+
+# Intents of small talk and of the menu have words of their own; without one, a message so
+# classified is an answer ("Laxmi Haldar" is not a greeting, "service" is not the menu).
+_MARKERS = {
+    "greet": ("hello", "helo", "hallo", "hi", "hii", "hey", "namaste", "namaskar", "nomoskar", "nomoshkar",
+              "pronam", "pranam", "assalamu", "salam", "adab", "good morning", "good evening", "good afternoon",
+              "suprobhat", "keu achen", "ki khobor", "kemon achen", "kemon acho", "হ্যালো", "কেমন আছেন", "হাই", "নমস্কার", "নমষ্কার", "নমস্তে", "প্রণাম", "সালাম",
+              "আসসালামু", "আদাব", "শুভ সকাল", "সুপ্রভাত", "শুভ সন্ধ্যা", "কেউ আছেন"),
+    "thank_you": ("thank", "thanks", "thnx", "thx", "tnx", "ty", "thanku", "dhonnobad", "dhanyabad", "dhonyobad",
+                  "dhonnyobad", "donnobad", "dhonnobaad", "upokar", "ধন্যবাদ", "ধইন্যবাদ", "উপকার", "থ্যাংক",
+                  "থ্যাঙ্কস", "থ্যাঙ্ক"),
+    "show_menu": ("menu", "help", "what can you do", "can i do", "what all", "what services", "which services",
+                  "list of services", "services are there", "options", "option",
+                  "start", "seba", "subidha", "সুবিধা", "ki ki", "kora jay",
+                  "korte paren", "korte paro", "sahajya", "sahajyo", "shuru", "মেনু", "সাহায্য", "কী কী", "কি কি",
+                  "পরিষেবার", "তালিকা", "শুরু", "অপশন", "করা যায়", "করতে পারেন", "করতে পারো"),
+    # Questions about the office or a service, which rules answer in the middle of a form.
+    "panchayat_info": ("office", "ofis", "offis", "pradhan", "prodhan", "prdhan", "upoprodhan", "sochib", "sachib",
+                       "secretary", "phone", "contact", "jogajog", "address", "thikana", "kothay", "kothai", "where",
+                       "located", "reach", "time", "timing", "timings", "somoy", "khola", "khole", "open", "close",
+                       "bondho", "hours", "saturday", "sunday", "shonibar", "robibar", "email", "details", "info",
+                       "information", "tothyo", "somporke", "janan", "kotay", "obdhi", "panchayat er number",
+                       "পঞ্চায়েতের নম্বর",
+                       "অফিস", "প্রধান", "উপপ্রধান", "সচিব", "ফোন", "যোগাযোগ", "ঠিকানা", "কোথায়", "টাইম", "সময়",
+                       "খোলা", "খোলে", "বন্ধ", "শনিবার", "রবিবার", "ইমেল", "তথ্য", "সম্পর্কে", "কটা", "কটায়"),
+    "service_info": ("fee", "fees", "taka", "cost", "khoroch", "document", "documents", "kagoj", "kagojpotro",
+                     "papers", "paper", "days", "din", "time", "somoy", "niyom", "rules", "procedure", "process",
+                     "how to", "kivabe", "eligibility", "jante", "somporke", "about", "lage", "lagbe", "needed",
+                     "need", "required", "dorkar", "aadhaar", "deed", "online", "renew", "nobikoron",
+                     "ফি", "টাকা", "খরচ", "ডকুমেন্ট", "কাগজ", "কাগজপত্র", "দিন", "সময়", "নিয়ম", "নিয়মকানুন",
+                     "কীভাবে", "জানতে", "সম্পর্কে", "লাগে", "লাগবে", "দরকার", "দলিল", "রসিদ", "নবীকরণ", "কতদিন"),
+}
+_MARKERS = {intent: tuple(normalize(m) for m in markers) for intent, markers in _MARKERS.items()}
+
+
+def _sounds_like(word: str, marker: str) -> bool:
+    """A word that is the marker misspelt ("thanx", "ধন্নবাদ", "hlw") or with an ending ("মেনুতে")."""
+    if word == marker:
+        return True
+    key, marker_key = phonetic_key(stem(word)), phonetic_key(marker)
+    if len(marker_key) < 2 or len(key) < 2:
+        return False
+    return key == marker_key or (len(marker_key) >= 4 and key.startswith(marker_key))
+
+
+def has_marker(intent: str, text: str) -> bool:
+    found = words(text)
+    joined = " " + " ".join(found) + " "
+    for marker in _MARKERS[intent]:
+        if " " in marker:
+            if f" {marker} " in joined:
+                return True
+        elif any(_sounds_like(word, marker) for word in found):
+            return True
+    return False
 
 
 def corrected_intent(text: str, predicted: Optional[str]) -> Optional[str]:
     """The intent to use instead of the classifier's `predicted` one, or None to keep it: the
-    answers of `answer_intent`, and no goodbye without a word of leave-taking (a name such as
-    "ফরিদা বিবি" is an answer, not a goodbye that would end the form)."""
+    answers of `answer_intent`, and no goodbye, greeting, thanks or menu without a word of its
+    own (a name such as "ফরিদা বিবি" or "Laxmi Haldar" is an answer, not small talk that would
+    end or interrupt a form)."""
     found = answer_intent(text)
     if found:
         return found
-    if predicted == "goodbye" and not is_goodbye(text) and not is_payload(text):
+    if is_payload(text):
+        return None
+    if predicted == "goodbye" and not is_goodbye(text):
+        return "inform"
+    if predicted in _MARKERS and not has_marker(predicted, text):
         return "inform"
     return None

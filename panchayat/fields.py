@@ -73,7 +73,7 @@ def parse_date(text: str, today: Optional[date] = None) -> str:
         if match:
             day, month, year = map(int, match.groups())
         else:
-            match = re.search(r"\b(\d{1,2})\s*([a-z\u0980-\u09ff\u09bc]+)\s*,?\s*(\d{4})\b", cleaned)
+            match = re.search(r"\b(\d{1,2})(?:st|nd|rd|th)?\s*([a-z\u0980-\u09ff\u09bc]+)\s*,?\s*(\d{4})\b", cleaned)
             names = {normalize(n): m for m, ns in MONTH_NAMES.items() for n in ns}
             if not match or match.group(2) not in names:
                 raise PanchayatError("field_invalid_date")

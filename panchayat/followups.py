@@ -80,7 +80,11 @@ def rating_in(text: str) -> Optional[int]:
 
 
 def wants_download(text: str) -> bool:
-    """A bare "yes, send it" to "your certificate is ready" (`ok`, `pathan`, `হ্যাঁ দিন`)."""
+    """A bare "yes, send it" to "your certificate is ready" (`ok`, `pathan`, `হ্যাঁ দিন`, `download TN-2026-45`)."""
+    from panchayat.identifiers import find_identifiers
+
+    for start, end, _value in reversed(find_identifiers(text)):
+        text = text[:start] + " " + text[end:]
     found = words(text)
     if not found or len(found) > 5 or is_no(text):
         return False

@@ -153,3 +153,39 @@ def test_the_question_of_a_notification_stays_open_until_answered(database):
         assert open_question(session, citizen) is None
     assert wants_download("ok pathan") and wants_download("হ্যাঁ দিন") and not wants_download("na")
     assert answers.words("ছবি নেই।") == ["ছবি", "নেই"]
+
+
+@pytest.mark.parametrize("typed, predicted, corrected", [
+    ("ফরিদা বিবি", "goodbye", "inform"), ("Sujata Das", "goodbye", "inform"), ("Laxmi Haldar", "greet", "inform"),
+    ("service", "show_menu", "inform"), ("Maa Tara Stores", "thank_you", "inform"),
+    ("bye dada", "goodbye", None), ("thanx sir", "thank_you", None), ("মেনুতে ফিরে যান", "show_menu", None),
+    ("hlw", "greet", None), ("থাক, পরে করব", "inform", "cancel"), ("৫", "rate_grievance", "inform"),
+    ("/affirm", "affirm", None),
+])
+def test_small_talk_needs_its_own_words_so_a_name_stays_an_answer(typed, predicted, corrected):
+    from panchayat.answers import corrected_intent
+
+    assert corrected_intent(typed, predicted) == corrected
+
+
+def test_every_training_and_held_out_example_keeps_its_intent():
+    """The closed-class corrections never contradict a labelled example (bare numbers aside,
+    which the rating question reads as well as the classifier does)."""
+    import re
+
+    import yaml
+
+    from panchayat.answers import corrected_intent
+    from tests.conftest import ROOT
+
+    contradicted = []
+    for path in sorted((ROOT / "data" / "nlu").glob("*.yml")) + sorted((ROOT / "tests" / "nlu").glob("*.yml")):
+        for item in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
+            intent = item.get("intent")
+            for line in (item.get("examples") or "").splitlines() if intent else []:
+                example = re.sub(r"\[([^\]]*)\]\{[^}]*\}|\[([^\]]*)\]\([^)]*\)",
+                                 lambda m: m.group(1) or m.group(2), line.strip()[2:])
+                corrected = corrected_intent(example, intent)
+                if corrected not in (None, intent) and intent != "rate_grievance":
+                    contradicted.append((path.name, intent, example, corrected))
+    assert contradicted == []
