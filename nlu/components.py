@@ -176,12 +176,18 @@ class EntityNormalizer(GraphComponent, EntityExtractorMixin):
             if not entities:
                 continue
             text = message.get(TEXT) or ""
+            kept = []
             for entity in entities:
                 normalised = self.normalise(entity, text)
+                if normalised is None and entity["entity"] in CLOSED_VALUES:
+                    # Outside the contract's values ("NOC" alone, "shop"): no entity at all, rather
+                    # than a value that every reader downstream would have to guess at.
+                    continue
                 if normalised is not None and normalised != entity.get("value"):
                     entity["value"] = normalised
                     entity.setdefault("processors", []).append(self.__class__.__name__)
-            message.set(ENTITIES, entities, add_to_output=True)
+                kept.append(entity)
+            message.set(ENTITIES, kept, add_to_output=True)
         return messages
 
     def normalise(self, entity: Dict[str, Any], text: str) -> Optional[Any]:

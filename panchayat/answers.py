@@ -322,7 +322,11 @@ _MARKERS = {
                   "list of services", "services are there", "options", "option",
                   "start", "seba", "subidha", "সুবিধা", "ki ki", "kora jay",
                   "korte paren", "korte paro", "sahajya", "sahajyo", "shuru", "মেনু", "সাহায্য", "কী কী", "কি কি",
-                  "পরিষেবার", "তালিকা", "শুরু", "অপশন", "করা যায়", "করতে পারেন", "করতে পারো"),
+                  "পরিষেবার", "তালিকা", "শুরু", "অপশন", "করা যায়", "করতে পারেন", "করতে পারো", "হেল্প"),
+    "bot_challenge": ("bot", "robot", "human", "manush", "manusher", "are you", "is this", "am i", "who are you",
+                      "apni ke", "tumi ke", "eta ki", "real person", "automatic", "machine", "মানুষ", "মানুষের",
+                      "রোবট", "বট", "আপনি কে", "তুমি কে", "এটা কি", "যন্ত্র", "স্বয়ংক্রিয়", "uttor ki", "ki computer",
+                      "auto", "auto reply", "উত্তর কি", "মেশিন", "কি কম্পিউটার"),
     # Questions about the office or a service, which rules answer in the middle of a form.
     "panchayat_info": ("office", "ofis", "offis", "pradhan", "prodhan", "prdhan", "upoprodhan", "sochib", "sachib",
                        "secretary", "phone", "contact", "jogajog", "address", "thikana", "kothay", "kothai", "where",
@@ -343,9 +347,12 @@ _MARKERS = {intent: tuple(normalize(m) for m in markers) for intent, markers in 
 
 
 def _sounds_like(word: str, marker: str) -> bool:
-    """A word that is the marker misspelt ("thanx", "ধন্নবাদ", "hlw") or with an ending ("মেনুতে")."""
+    """A word that is the marker misspelt ("thanx", "ধন্নবাদ", "hlw") or with an ending ("মেনুতে"),
+    beginning with the same letter ("Islam" is a name, not "salam")."""
     if word == marker:
         return True
+    if word[:1] != marker[:1]:
+        return False
     key, marker_key = phonetic_key(stem(word)), phonetic_key(marker)
     if len(marker_key) < 2 or len(key) < 2:
         return False
