@@ -11,7 +11,7 @@ from actions.citizen import AsksGramPanchayat
 from actions.forms import PAUSED, PausableForm, pressed, resumed
 from actions.common import in_executor, language_of, latest_entity, say, say_sorry, with_session
 from panchayat import applications, certificates, citizens, config, documents, drafts
-from panchayat.answers import match_option, payload_value
+from panchayat.answers import is_no, match_option, payload_value
 from panchayat.bengali import normalize, phonetic_key
 from panchayat.catalogue import text
 from panchayat.errors import PanchayatError

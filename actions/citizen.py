@@ -7,7 +7,7 @@ from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import language_of, say, say_sorry, with_session
-from actions.forms import PausableForm, resumed
+from actions.forms import PausableForm
 from panchayat import catalogue, citizens, config
 from panchayat.catalogue import localised, text
 from panchayat.directory import (

@@ -43,6 +43,24 @@ def say_sorry(dispatcher: CollectingDispatcher, language: str, error: Exception)
     say(dispatcher, "try_again", language)
 
 
+# Returned by `attempt` when the citizen has already been told why the work was not done.
+FAILED = object()
+
+
+async def attempt(dispatcher: CollectingDispatcher, language: str, func: Callable, *args: Any) -> Any:
+    """`with_session(func, *args)`, or FAILED after telling the citizen why: a PanchayatError's own
+    message (a wrong rating, a refused date), else the sorry reply."""
+    from panchayat.errors import PanchayatError
+
+    try:
+        return await with_session(func, *args)
+    except PanchayatError as error:
+        dispatcher.utter_message(text=error.message(language))
+    except Exception as error:
+        say_sorry(dispatcher, language, error)
+    return FAILED
+
+
 def day(value, language: str) -> str:
     """A date as villagers write it (15/12/2026), in the reader's digits."""
     return catalogue.digits(value.strftime("%d/%m/%Y"), language)

@@ -6,7 +6,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import language_of, say, say_sorry, with_session
+from actions.common import FAILED, attempt, language_of, say
 from actions.forms import UNREADABLE, typed_text
 from panchayat import citizens, followups, grievances
 from panchayat.answers import number_in
@@ -52,14 +52,10 @@ class ActionBareAnswer(Action):
                 return "download", question.number
             return None, None
 
-        try:
-            done, found = await with_session(answer)
-        except PanchayatError as error:
-            dispatcher.utter_message(text=error.message(language))
+        outcome = await attempt(dispatcher, language, answer)
+        if outcome is FAILED:
             return []
-        except Exception as error:
-            say_sorry(dispatcher, language, error)
-            return []
+        done, found = outcome
         if done == "rated":
             number, rating = found
             say(dispatcher, "grievance_rated", language, number=number, rating=digits(rating, language))

@@ -8,7 +8,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.citizen import AsksGramPanchayat, gp_names
 from actions.forms import PAUSED, PausableForm, pressed, resumed
-from actions.common import CitizenRecordsAction, day, in_executor, language_of, say, say_sorry, with_session
+from actions.common import (FAILED, CitizenRecordsAction, attempt, day, in_executor, language_of, say, say_sorry,
+                            with_session)
 from panchayat import citizens, drafts, grievances
 from panchayat.bengali import normalize
 from panchayat.catalogue import digits, text
@@ -16,11 +17,9 @@ from panchayat.directory import gp_profile
 from panchayat.errors import PanchayatError
 from panchayat.identifiers import parse_identifier
 from panchayat.answers import is_no, is_payload, is_skip, is_yes, match_option, words
-from panchayat.models import GRIEVANCE_CATEGORIES
 
 # The order of the list a citizen picks from (its numbers are answers, so it stays put).
 CATEGORIES = ("street_light", "tube_well", "drinking_water", "drainage", "sanitation", "road", "other")
-assert set(CATEGORIES) == set(GRIEVANCE_CATEGORIES)
 MAX_DESCRIPTION = 1000
 
 
@@ -343,13 +342,8 @@ class ActionRateGrievance(Action):
             grievances.rate(session, grievance, citizen, rating)
             return grievance.number
 
-        try:
-            rated = await with_session(rate)
-        except PanchayatError as error:
-            dispatcher.utter_message(text=error.message(language))
-            return []
-        except Exception as error:
-            say_sorry(dispatcher, language, error)
+        rated = await attempt(dispatcher, language, rate)
+        if rated is FAILED:
             return []
         if rated is None:
             say(dispatcher, "grievance_nothing_to_rate", language)

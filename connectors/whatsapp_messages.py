@@ -4,7 +4,6 @@ A reply with options becomes reply buttons, a list, or a numbered text menu, whi
 holds it without losing anything; every menu also travels as `(title, payload)` options,
 so that a citizen who types "2", "২" or an option's title instead of tapping is understood.
 """
-import re
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 

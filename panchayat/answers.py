@@ -259,7 +259,8 @@ def count_of(text: str, nouns: Iterable[str]) -> Optional[int]:
 
 # Words without which a message is no goodbye, whatever a classifier thinks ("ফরিদা বিবি" is a name).
 _GOODBYE_MARKERS = tuple(normalize(p) for p in (
-    "bye", "byee", "byebye", "bai", "bidai", "take care", "end this", "i am done", "biday", "tata", "asi", "aschi", "ashchi", "asci", "rakhchi", "rakhi", "rakhlam",
+    "bye", "byee", "byebye", "bai", "bidai", "take care", "end this", "i am done", "biday", "tata", "asi", "aschi",
+    "ashchi", "asci", "rakhchi", "rakhi", "rakhlam",
     "goodbye", "good night", "see you", "talk later", "kotha hobe", "lagbe na", "dorkar nei", "that's all",
     "thats all", "that is all", "eituku", "etukui", "nothing more", "bondho", "close", "exit", "done for today",
     "বাই", "বিদায়", "টাটা", "আসি", "আসছি", "রাখছি", "রাখি", "গুড নাইট", "শুভ রাত্রি", "কথা হবে", "লাগবে না",
@@ -313,7 +314,8 @@ def answer_intent(text: str) -> Optional[str]:
 _MARKERS = {
     "greet": ("hello", "helo", "hallo", "hi", "hii", "hey", "namaste", "namaskar", "nomoskar", "nomoshkar",
               "pronam", "pranam", "assalamu", "salam", "adab", "good morning", "good evening", "good afternoon",
-              "suprobhat", "keu achen", "ki khobor", "kemon achen", "kemon acho", "হ্যালো", "কেমন আছেন", "হাই", "নমস্কার", "নমষ্কার", "নমস্তে", "প্রণাম", "সালাম",
+              "suprobhat", "keu achen", "ki khobor", "kemon achen", "kemon acho", "হ্যালো", "কেমন আছেন", "হাই",
+              "নমস্কার", "নমষ্কার", "নমস্তে", "প্রণাম", "সালাম",
               "আসসালামু", "আদাব", "শুভ সকাল", "সুপ্রভাত", "শুভ সন্ধ্যা", "কেউ আছেন"),
     "thank_you": ("thank", "thanks", "thnx", "thx", "tnx", "ty", "thanku", "dhonnobad", "dhanyabad", "dhonyobad",
                   "dhonnyobad", "donnobad", "dhonnobaad", "upokar", "ধন্যবাদ", "ধইন্যবাদ", "উপকার", "থ্যাংক",

@@ -333,7 +333,7 @@ def play_turn(phone: Phone, turn: Dict[str, Any], transcript: List[str]) -> Opti
     return None
 
 
-def check(done: Dict[str, Any], phone: Phone, turns_played: int, first_reply_index: int) -> List[str]:
+def check(done: Dict[str, Any], phone: Phone, first_reply_index: int) -> List[str]:
     from panchayat.models import Application, Booking, Grievance
 
     records = Records(phone.stack.database_url, phone.wa_id)
@@ -398,8 +398,7 @@ def run_conversation(stack: Stack, conversation: Dict[str, Any], wa_id: str) -> 
         if problem:
             problems.append(problem)
             break
-    failures = problems + check(conversation.get("done") or {}, phone, len(conversation.get("turns") or []),
-                                first_reply_index or 0)
+    failures = problems + check(conversation.get("done") or {}, phone, first_reply_index or 0)
     return Result(str(conversation.get("name")), str(conversation.get("service")),
                   str(conversation.get("register")), not failures, failures, transcript)
 

@@ -253,3 +253,10 @@ def test_the_terminal_chat_takes_each_queued_message_once(database):
     with db.session_scope(database) as session:
         assert journal.deliver_pending(session, seed.DEMO_CITIZEN) == []
         assert journal.deliver_pending(session, "demo-applicant-1") != []  # others' messages stay theirs
+
+
+def test_the_category_list_offers_every_category_once():
+    from actions.grievances import CATEGORIES
+    from panchayat.models import GRIEVANCE_CATEGORIES
+
+    assert sorted(CATEGORIES) == sorted(GRIEVANCE_CATEGORIES)

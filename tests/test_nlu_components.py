@@ -112,6 +112,32 @@ def test_closed_values_are_found_by_sound(normalizer, entity, surface, value):
     assert normalizer.normalise(found, surface) == value
 
 
+def test_a_closed_entity_outside_the_contract_is_dropped_not_passed_on(normalizer):
+    text = "amar business er jonno NOC dorkar"
+    message = Message.build(text=text, intent="apply_service")
+    message.set("entities", [{"entity": "service", "start": 5, "end": 13, "value": "business_noc"},
+                             {"entity": "service", "start": 23, "end": 26, "value": "NOC"},
+                             {"entity": "grievance_category", "start": 0, "end": 4, "value": "khabar"}])
+    (processed,) = normalizer.process([message])
+    assert [(e["entity"], e["value"]) for e in processed.get("entities")] == [("service", "business_noc")]
+
+
+def test_the_answer_shape_classifier_overrides_only_closed_class_answers():
+    from nlu.components import AnswerShapeClassifier
+
+    component = AnswerShapeClassifier()
+    messages = []
+    for text, guessed in (("থাক, পরে করব", "inform"), ("৫", "rate_grievance"), ("ফরিদা বিবি", "goodbye"),
+                          ("amar trade licence chai", "apply_service")):
+        message = Message.build(text=text)
+        message.set("intent", {"name": guessed, "confidence": 0.9})
+        message.set("intent_ranking", [{"name": guessed, "confidence": 0.9}])
+        messages.append(message)
+    processed = component.process(messages)
+    assert [m.get("intent")["name"] for m in processed] == ["cancel", "inform", "inform", "apply_service"]
+    assert processed[0].get("intent_ranking")[0] == {"name": "cancel", "confidence": 1.0}
+
+
 def test_month_and_year_values_and_lgd_codes(normalizer):
     month = {"entity": "month", "start": 0, "end": 10, "value": "10/2026"}
     assert normalizer.normalise(month, "10/2026 er payslip") == "2026-10"
