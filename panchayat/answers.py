@@ -70,7 +70,7 @@ _STOP_PHRASES = tuple(normalize(p) for p in (
     "pore asbo", "pore abar", "abar pore", "pore dekhchi", "pause",
     "later", "do it later", "will do later", "will come later", "come back later", "not now",
     "থাক", "এখন থাক", "পরে করব", "পরে করবো", "পরে জানাব", "পরে জানাবো", "পরে আসব", "পরে আবার", "আবার পরে",
-    "পরে দেখছি", "দাঁড়ান", "থামুন", "থামো",
+    "পরে দেখছি", "থামুন", "থামো",
 ))
 
 
@@ -120,7 +120,11 @@ _YES_SOUNDS, _STRONG_YES_SOUNDS = _spelt(YES_WORDS), _spelt(_STRONG_YES)
 
 
 def _among(word: str, vocabulary: frozenset, sounds: frozenset) -> bool:
-    return word in vocabulary or (len(word) >= 4 and phonetic_key(word) in sounds)
+    if word in vocabulary or (len(word) >= 4 and phonetic_key(word) in sounds):
+        return True
+    # Two letters swapped in a long word ("sumbit", "confrim").
+    return len(word) >= 6 and any(len(known) >= 6 and abs(len(known) - len(word)) <= 1 and known[0] == word[0]
+                                  and SequenceMatcher(None, word, known).ratio() >= 0.8 for known in vocabulary)
 
 
 def is_yes(text: str) -> bool:
@@ -144,11 +148,25 @@ def is_skip(text: str) -> bool:
 
 
 # Alone, or nearly: "stop", "wait", "ruko" pause too; in a longer message they may mean anything.
-_SHORT_STOPS = frozenset(normalize(w) for w in "stop wait pause hold ruko ruk dara darao দাঁড়াও রুকো থামো".split())
+_SHORT_STOPS = frozenset(normalize(w) for w in "stop wait pause hold ruko ruk dara darao দাঁড়াও দাঁড়ান রুকো থামো".split())
+
+
+# Words that say something given is wrong and must change ("bhul", "ভুল", "wrong").
+CORRECTION_WORDS = ("bhul", "vul", "bul", "ভুল", "wrong", "change", "correct", "bodlate", "bodlao", "bodlabo", "বদল",
+                    "পাল্টা", "thik koro", "সংশোধন", "edit", "mistake", "incorrect", "galat", "ঠিক করুন", "ঠিক করতে",
+                    "update", "modify")
+
+
+def is_correction(text: str) -> bool:
+    cleaned = normalize(text or "").lower()
+    return any(word in cleaned for word in CORRECTION_WORDS)
 
 
 def is_stop(text: str) -> bool:
-    """"Not now, later" for the whole form (`থাক, এখন থাক। পরে করব`, `pore korbo`, `stop, I will do it later`)."""
+    """"Not now, later" for the whole form (`থাক, এখন থাক। পরে করব`, `pore korbo`, `stop, I will do it later`);
+    "দাঁড়ান, জে এল নম্বরটা ভুল দিয়েছি" is a correction, not a pause."""
+    if is_correction(text):
+        return False
     found = words(re.sub(r"(?i)thik ?thak|ঠিকঠাক|ঠিক ঠাক", " ", normalize(text or "")))  # "so-so", not "stop"
     if not found or len(found) > 10:
         return False
@@ -199,10 +217,11 @@ def match_option(typed: str, options: Sequence[Dict], allow_contained: bool = Tr
             if " ".join(words(label)) == folded or (len(typed_key) >= 3 and _key(label) == typed_key):
                 return option["value"]
     if allow_contained:
-        # A natural equivalent inside a longer answer: "for my family to stay", "amar dokan er jonno".
-        padded = f" {folded} "
+        # A natural equivalent inside a longer answer: "for my family to stay", "amar dokan er jonno",
+        # "mobile and tv repairing", "১০ থেকে ৫০ লাখের মধ্যে".
+        typed_words = words(cleaned)
         contained = {option["value"] for option in options for label in option["labels"][2:]
-                     if words(label) and f" {' '.join(words(label))} " in padded}
+                     if _contains(typed_words, words(label))}
         if len(contained) == 1:
             return contained.pop()
     # A title with a small typo ("submitt", "Comercial"): close in sound, and closer than any other.
@@ -230,6 +249,24 @@ def match_option(typed: str, options: Sequence[Dict], allow_contained: bool = Tr
     if len(votes) == 1:
         return next(iter(votes))
     return None
+
+
+def _same_word(typed: str, known: str) -> bool:
+    """The same word give or take an ending or a spelling: "লাখের"/"লাখ", "repairing"/"repair"."""
+    if typed == known or stem(typed) == stem(known):
+        return True
+    if typed[:1] != known[:1] or typed.isdigit() or known.isdigit():
+        return False
+    key, known_key = phonetic_key(typed), phonetic_key(known)
+    return len(known_key) >= 3 and (key == known_key or key.startswith(known_key))
+
+
+def _contains(typed: List[str], phrase: List[str]) -> bool:
+    """Whether the phrase's words stand in a row among the typed words."""
+    if not phrase or len(phrase) > len(typed):
+        return False
+    return any(all(_same_word(typed[start + i], word) for i, word in enumerate(phrase))
+               for start in range(len(typed) - len(phrase) + 1))
 
 
 def options_from(choices: Iterable[Dict], value_key: str = "value") -> List[Dict]:

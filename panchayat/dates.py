@@ -91,13 +91,15 @@ def parse_stay(text: str, today: Optional[date] = None) -> Optional[Stay]:
         start = _upcoming(today, int(month), int(day), _year(year))
         return Stay(start, nights=nights) if start else None
     # "১৫ ডিসেম্বর", "december 15"
-    match = re.search(r"\b(\d{1,2})\s*(?:th|st|nd|rd|e|তারিখ)?\s*([a-z\u0980-\u09ff\u09bc]+)\s*(\d{4})?", cleaned)
-    if match and normalize(match.group(2)) in _MONTHS:
+    # The first number that a month name follows ("1 room ... from 29 dec": the 29th).
+    match = next((m for m in re.finditer(r"\b(\d{1,2})\s*(?:th|st|nd|rd|e|তারিখ)?\s*([a-z\u0980-\u09ff\u09bc]+)"
+                                         r"\s*(\d{4})?", cleaned) if normalize(m.group(2)) in _MONTHS), None)
+    if match:
         start = _upcoming(today, _MONTHS[normalize(match.group(2))], int(match.group(1)),
                           int(match.group(3)) if match.group(3) else None)
         return Stay(start, nights=nights) if start else None
-    match = re.search(r"([a-z]+)\s+(\d{1,2})\b", cleaned)
-    if match and match.group(1) in _MONTHS:
+    match = next((m for m in re.finditer(r"([a-z]+)\s+(\d{1,2})\b", cleaned) if m.group(1) in _MONTHS), None)
+    if match:
         start = _upcoming(today, _MONTHS[match.group(1)], int(match.group(2)), None)
         return Stay(start, nights=nights) if start else None
     # "২৪ তারিখ", "24 tarikh", "the 24th": that day of this month, else of the next.

@@ -14,7 +14,7 @@ from typing import Dict, List, Optional, Tuple
 from sqlalchemy.orm import Session
 
 from panchayat import applications, config
-from panchayat.answers import is_payload, number_in, payload_value, stem as stem_word
+from panchayat.answers import is_correction, is_payload, number_in, payload_value, stem as stem_word
 from panchayat.bengali import normalize, phonetic_key
 from panchayat.catalogue import text
 from panchayat.errors import PanchayatError
@@ -88,15 +88,9 @@ def looks_like_a_file(typed: str) -> bool:
     return not is_payload(typed) and bool(re.match(r"^\s*['\"]?(/|~|\.{1,2}/|[A-Za-z]:\\)", typed or ""))
 
 
-_CORRECTION_WORDS = ("bhul", "vul", "bul", "ভুল", "wrong", "change", "correct", "bodlate", "bodlao", "bodlabo", "বদল",
-                     "পাল্টা", "thik koro", "সংশোধন", "edit", "mistake", "incorrect", "galat", "ঠিক করুন", "ঠিক করতে",
-                     "update", "modify")
-
-
 def correction_target_words(typed: str) -> bool:
     """Whether a message says something is wrong or must change ("bhul", "ভুল", "change")."""
-    cleaned = normalize(typed).lower()
-    return any(word in cleaned for word in _CORRECTION_WORDS)
+    return is_correction(typed)
 
 
 def correction_target(draft: Dict, typed: str) -> Optional[str]:

@@ -12,7 +12,7 @@ from typing import Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from panchayat.answers import is_no, is_yes, number_in, words
+from panchayat.answers import YES_WORDS, is_no, is_yes, number_in, words
 from panchayat.bengali import normalize
 from panchayat.models import Application, Citizen, Grievance, Notification, utcnow
 
@@ -88,4 +88,5 @@ def wants_download(text: str) -> bool:
     found = words(text)
     if not found or len(found) > 5 or is_no(text):
         return False
-    return is_yes(text) or all(w in _DOWNLOAD_WORDS or is_yes(w) for w in found)
+    return is_yes(text) or (all(w in _DOWNLOAD_WORDS or w in YES_WORDS for w in found)
+                            and any(w in _DOWNLOAD_WORDS or is_yes(w) for w in found))
