@@ -385,27 +385,29 @@ _MARKERS = {
 _MARKERS = {intent: tuple(normalize(m) for m in markers) for intent, markers in _MARKERS.items()}
 
 
-def _sounds_like(word: str, marker: str) -> bool:
+def _sounds_like(word: str, word_key: str, marker: str, marker_key: str) -> bool:
     """A word that is the marker misspelt ("thanx", "ধন্নবাদ", "hlw") or with an ending ("মেনুতে"),
     beginning with the same letter ("Islam" is a name, not "salam")."""
     if word == marker:
         return True
-    if word[:1] != marker[:1]:
+    if word[:1] != marker[:1] or len(marker_key) < 2 or len(word_key) < 2:
         return False
-    key, marker_key = phonetic_key(stem(word)), phonetic_key(marker)
-    if len(marker_key) < 2 or len(key) < 2:
-        return False
-    return key == marker_key or (len(marker_key) >= 4 and key.startswith(marker_key))
+    return word_key == marker_key or (len(marker_key) >= 4 and word_key.startswith(marker_key))
+
+
+# Each marker with its sound, worked out once (this runs on every message).
+_MARKER_SOUNDS = {intent: [(m, phonetic_key(m)) for m in markers] for intent, markers in _MARKERS.items()}
 
 
 def has_marker(intent: str, text: str) -> bool:
     found = words(text)
     joined = " " + " ".join(found) + " "
-    for marker in _MARKERS[intent]:
+    keyed = [(word, phonetic_key(stem(word))) for word in found]
+    for marker, marker_key in _MARKER_SOUNDS[intent]:
         if " " in marker:
             if f" {marker} " in joined:
                 return True
-        elif any(_sounds_like(word, marker) for word in found):
+        elif any(_sounds_like(word, key, marker, marker_key) for word, key in keyed):
             return True
     return False
 
