@@ -3,7 +3,7 @@
     python -m connectors.notifier --once          deliver what is due, then exit (cron, tests)
     python -m connectors.notifier --interval 2    keep delivering until SIGTERM or SIGINT
 
-It reads the channel's credentials from WHATSAPP_* (shared/spec/whatsapp.md) and the database
+It reads the channel's credentials from WHATSAPP_* (docs/contracts/whatsapp.md) and the database
 from DATABASE_URL. In-process: `await deliver_once(settings, url, now)` -> DeliveryReport.
 
 Claiming. A row is claimed before anything is sent, in its own committed transaction: a

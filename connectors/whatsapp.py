@@ -1,4 +1,4 @@
-"""The WhatsApp Cloud API channel (contract: shared/spec/whatsapp.md).
+"""The WhatsApp Cloud API channel (contract: docs/contracts/whatsapp.md).
 
     GET  /webhooks/whatsapp/webhook   Meta's subscription handshake
     POST /webhooks/whatsapp/webhook   signed webhooks: messages and delivery receipts

@@ -1,4 +1,4 @@
-"""The back-office command line: `python -m panchayat <command>` (see shared/spec/admin-cli.md).
+"""The back-office command line: `python -m panchayat <command>` (see docs/contracts/admin-cli.md).
 
 Every command prints a one-line summary (or JSON with --json), exits 0 on
 success and non-zero with a clear message on bad input; a failed command

@@ -1,4 +1,4 @@
-"""The staff command line of shared/spec/admin-cli.md: every command, good and bad input.
+"""The staff command line of docs/contracts/admin-cli.md: every command, good and bad input.
 
 Bad input must exit non-zero with a clear message and change nothing.
 """
