@@ -11,7 +11,7 @@ from actions.citizen import AsksGramPanchayat
 from actions.forms import PAUSED, PausableForm, pressed, resumed
 from actions.common import in_executor, language_of, latest_entity, say, say_sorry, with_session
 from panchayat import applications, certificates, citizens, config, documents, drafts
-from panchayat.answers import is_no, match_option, payload_value
+from panchayat.answers import is_correction, is_no, match_option, payload_value
 from panchayat.bengali import normalize, phonetic_key
 from panchayat.catalogue import text
 from panchayat.errors import PanchayatError
@@ -166,7 +166,7 @@ class ValidateApplicationForm(AsksGramPanchayat, PausableForm, FormValidationAct
                 if button == "/cancel":
                     dispatcher.utter_message(response=self.paused_response)
                     return {"application_answer": None, "application_draft": draft, PAUSED: True}
-                if intent == "deny" or button == "/deny" or is_no(typed) or drafts.correction_target_words(typed):
+                if intent == "deny" or button == "/deny" or is_no(typed) or is_correction(typed):
                     draft = dict(draft, choosing_field=True)
                 else:
                     say(dispatcher, "draft_confirm_expected", language)

@@ -16,7 +16,7 @@ from panchayat.catalogue import digits, text
 from panchayat.directory import gp_profile
 from panchayat.errors import PanchayatError
 from panchayat.identifiers import parse_identifier
-from panchayat.answers import is_no, is_payload, is_skip, is_yes, match_option, words
+from panchayat.answers import is_correction, is_no, is_payload, is_skip, is_yes, match_option, words
 
 # The order of the list a citizen picks from (its numbers are answers, so it stays put).
 CATEGORIES = ("street_light", "tube_well", "drinking_water", "drainage", "sanitation", "road", "other")
@@ -137,7 +137,7 @@ PARTS = {
 
 def part_to_change(typed: str) -> Optional[str]:
     """The part of the complaint a correction names ("jayga ta bhul", "change the photo"), or None."""
-    if not drafts.correction_target_words(typed):
+    if not is_correction(typed):
         return None
     found = set(words(typed))
     named = [part for part, names in PARTS.items() if any(set(words(name)) <= found for name in names)]

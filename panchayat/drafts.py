@@ -88,17 +88,12 @@ def looks_like_a_file(typed: str) -> bool:
     return not is_payload(typed) and bool(re.match(r"^\s*['\"]?(/|~|\.{1,2}/|[A-Za-z]:\\)", typed or ""))
 
 
-def correction_target_words(typed: str) -> bool:
-    """Whether a message says something is wrong or must change ("bhul", "ভুল", "change")."""
-    return is_correction(typed)
-
-
 def correction_target(draft: Dict, typed: str) -> Optional[str]:
     """The field a correction names ("plot number ta bhul hoyeche" -> plot_number,
     "malik er naam ta bhul" -> owner_name), or None. A field is named by its label in either
     language or by what villagers call it (the definition's `also`)."""
     cleaned = normalize(typed).lower()
-    if not correction_target_words(cleaned):
+    if not is_correction(cleaned):
         return None
     service = get_service(draft["service"])
     words = set(_keys(cleaned)) | set(_keys(cleaned, stem=True))
