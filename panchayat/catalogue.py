@@ -50,3 +50,14 @@ BENGALI_DIGITS = str.maketrans("0123456789", "০১২৩৪৫৬৭৮৯")
 def digits(value: Any, language: str) -> str:
     """Numbers in the reader's script: Bengali digits for `bn`."""
     return str(value).translate(BENGALI_DIGITS) if language == "bn" else str(value)
+
+
+def day(value: Any, language: str) -> str:
+    """A date as villagers write it (15/12/2026), in the reader's digits."""
+    return digits(value.strftime("%d/%m/%Y"), language)
+
+
+def rupees(paise: int, language: str) -> str:
+    """An amount in rupees with thousands separators and no ".00", in the reader's digits."""
+    amount = f"{paise / 100:,.2f}".replace(".00", "")
+    return digits(amount, language)

@@ -1,6 +1,7 @@
 """Engine and session handling for SQLite (default) and PostgreSQL."""
+import functools
 from contextlib import contextmanager
-from typing import Dict, Iterator, Optional
+from typing import Any, Callable, Dict, Iterator, Optional, TypeVar
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
@@ -52,3 +53,22 @@ def session_scope(url: Optional[str] = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+Result = TypeVar("Result")
+
+
+def transaction(func: Callable[..., Result]) -> Callable[..., Result]:
+    """The one way a journey, the channel or the outbox opens its unit of work.
+
+    `@transaction def book(session, sender, draft)` is called as `book(sender, draft)`: the call
+    opens a session, commits when the function returns and rolls everything back when it raises,
+    so a PanchayatError leaves nothing half-written. The caller never sees a session.
+    """
+
+    @functools.wraps(func)
+    def in_one_transaction(*args: Any, **kwargs: Any) -> Result:
+        with session_scope() as session:
+            return func(session, *args, **kwargs)
+
+    return in_one_transaction
