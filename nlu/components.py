@@ -258,20 +258,10 @@ def lgd_index() -> Dict[str, Dict[str, List[int]]]:
 
 
 def gram_panchayat_index() -> Dict[str, List[int]]:
+    from panchayat.directory import gram_panchayat_names
+
     try:
-        from sqlalchemy import select
-
-        from panchayat import db
-        from panchayat.models import GramPanchayat
-
-        index: Dict[str, List[int]] = {}
-        with db.session_scope() as session:
-            for code, name_en, name_bn in session.execute(
-                select(GramPanchayat.lgd_code, GramPanchayat.name_en, GramPanchayat.name_bn)
-            ):
-                for name in {name_en, name_bn} - {None}:
-                    index.setdefault(_unit_key(name), []).append(code)
-        return {key: sorted(set(codes)) for key, codes in index.items()}
+        return gram_panchayat_names()
     except Exception as error:  # no database here (e.g. while training): keep the typed name
         logger.debug("GP index unavailable: %s", type(error).__name__)
         return {}

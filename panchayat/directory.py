@@ -10,6 +10,7 @@ from typing import Dict, Iterable, List, Optional, Tuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from panchayat.db import transaction
 from panchayat.errors import PanchayatError
 from panchayat.models import Block, District, GramPanchayat, Official
 
@@ -106,6 +107,18 @@ def name_key(name: str) -> str:
     # Nukta forms and the chandrabindu are typed inconsistently on phones.
     text = text.replace("\u09bc", "").replace("\u0981", "")
     return re.sub(r"[\W_]+", "", text)
+
+
+@transaction
+def gram_panchayat_names(session: Session) -> Dict[str, List[int]]:
+    """Every GP's English and Bengali name, as `name_key` keys -> LGD codes (the NLU's GP gazetteer)."""
+    index: Dict[str, List[int]] = {}
+    for code, name_en, name_bn in session.execute(
+        select(GramPanchayat.lgd_code, GramPanchayat.name_en, GramPanchayat.name_bn)
+    ):
+        for name in {name_en, name_bn} - {None}:
+            index.setdefault(name_key(name), []).append(code)
+    return {key: sorted(set(codes)) for key, codes in index.items()}
 
 
 @dataclass
