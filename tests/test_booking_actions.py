@@ -4,8 +4,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from actions.booking import ValidateBookingForm, next_step
+from actions.booking_a_room import ValidateBookingForm
 from panchayat import db
+from panchayat.journeys.booking_a_room import next_step
 from panchayat.models import Booking
 
 

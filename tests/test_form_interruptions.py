@@ -6,10 +6,11 @@ from datetime import date
 import pytest
 
 from actions.applications import ValidateApplicationForm
-from actions.booking import ValidateBookingCancellationForm, ValidateBookingForm, read_answers
+from actions.booking_a_room import ValidateBookingCancellationForm, ValidateBookingForm
 from actions.forms import PAUSED
 from actions.grievances import ValidateGrievanceForm
 from panchayat.catalogue import text
+from panchayat.journeys.booking_a_room import read_answers
 
 
 def texts(dispatcher):
