@@ -1,4 +1,5 @@
-# Smart Panchayat: `make run` to talk to the assistant, `make test` to test everything.
+# Smart Panchayat: `make run` to talk to the assistant, `make test` to test everything,
+# `make test-fast` for the quick tests while editing, `make lint` for style and types.
 SHELL := /bin/bash
 PY := .venv/bin/python
 RASA := .venv/bin/rasa
@@ -9,7 +10,8 @@ export PYTHONWARNINGS := ignore::DeprecationWarning
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: setup run serve simulator production chat train validate db test pytest test-stories evaluate-nlu nlu-heldout conversations
+.PHONY: setup run serve simulator production chat train validate db lint test test-fast pytest test-stories evaluate-nlu \
+	nlu-heldout conversations
 
 setup:
 	@bash scripts/setup.sh
@@ -45,17 +47,31 @@ db: setup
 validate: setup
 	$(RASA) data validate --fail-on-warnings
 
+## Lint: ruff's rules, ruff's formatting and mypy's types, over the assistant's packages
+## (configured in pyproject.toml). This only checks; `.venv/bin/ruff format PATH` and
+## `.venv/bin/ruff check --fix PATH` rewrite.
+LINTED := panchayat actions connectors nlu
+lint: setup
+	$(PY) -m ruff check $(LINTED)
+	$(PY) -m ruff format --check $(LINTED)
+	$(PY) -m mypy $(LINTED)
+
 pytest: setup
 	$(PY) -m pytest -q tests
+
+## The fast tests alone, for the edit-test loop: everything but the tests marked `servers`
+## (those start the Rasa and action servers, the simulator or a browser), no trained model needed.
+test-fast: setup
+	$(PY) -m pytest -q -m "not servers" tests
 
 test-stories: setup train
 	$(RASA) test core --stories tests/stories --fail-on-prediction-errors --out results/stories
 
-## Everything CI runs.
+## Everything CI runs; lint first, so that a lint error fails in seconds, not after training.
 # The NLU gate is the held-out macro-F1 (nlu-heldout). The 5-fold cross-validation of
 # evaluate-nlu is for trainers' reports: at 30-40 minutes on 2 cores it would put CI near its
 # 90-minute limit, so CI leaves it out.
-test: setup validate train pytest test-stories nlu-heldout
+test: setup lint validate train pytest test-stories nlu-heldout
 
 ## NLU: held-out test, 5-fold cross-validation, docs/nlu-report.md and the macro-F1 gate.
 evaluate-nlu: setup train

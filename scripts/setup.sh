@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Builds the project's virtual environment (.venv) with a Python 3.10 interpreter.
-# Idempotent: when .venv already matches requirements.txt it only checks and exits.
+# Installs the runtime packages (requirements.txt) and the test and lint tools (requirements-dev.txt).
+# Idempotent: when .venv already matches both files it only checks and exits.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VENV=.venv
 STAMP="$VENV/.requirements.sha256"
-want_sha=$(sha256sum requirements.txt | cut -d' ' -f1)
+REQUIREMENTS=(requirements.txt requirements-dev.txt)
+# One stamp over both files: a change to either reinstalls.
+want_sha=$(cat "${REQUIREMENTS[@]}" | sha256sum | cut -d' ' -f1)
 
 # Rasa 3.6 runs on Python 3.8 to 3.10 only; we pin 3.10.
 find_python() {
@@ -46,7 +49,8 @@ MSG
   [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
   # (pip's notes about this machine's unused local indexes are filtered out)
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade "pip<25" 2> >(grep -v "is ignored: it is neither" >&2)
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements.txt 2> >(grep -v "is ignored: it is neither" >&2)
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt \
+    2> >(grep -v "is ignored: it is neither" >&2)
   echo "$want_sha" > "$STAMP"
   echo "setup: installed requirements into $VENV"
 fi
