@@ -5,15 +5,10 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from actions.grievances import (
-    ActionAskGrievanceAnswer,
-    ActionRateGrievance,
-    ValidateGrievanceForm,
-    category_answer,
-    next_step,
-)
+from actions.complaining import ActionAskGrievanceAnswer, ActionRateGrievance, ValidateGrievanceForm
 from panchayat import citizens, db, grievances, journal, seed
 from panchayat.errors import PanchayatError
+from panchayat.journeys.complaining import category_answer, next_step
 from panchayat.models import Attachment, Citizen, Grievance, Notification
 from tests.conftest import snapshot
 
@@ -141,8 +136,7 @@ def test_a_bare_request_asks_the_kind_from_a_list(sqlite_database, dispatcher, m
     ("9", [], None),
 ])
 def test_the_kind_by_number_name_or_words(typed, entities, expected):
-    message = {"entities": [{"entity": "grievance_category", "value": e} for e in entities]}
-    assert category_answer(typed, message) == expected
+    assert category_answer(typed, entities) == expected
 
 
 def test_an_unknown_kind_is_asked_again(sqlite_database, dispatcher, make_tracker, domain):
@@ -256,7 +250,7 @@ def test_the_terminal_chat_takes_each_queued_message_once(database):
 
 
 def test_the_category_list_offers_every_category_once():
-    from actions.grievances import CATEGORIES
+    from panchayat.journeys.complaining import CATEGORIES
     from panchayat.models import GRIEVANCE_CATEGORIES
 
     assert sorted(CATEGORIES) == sorted(GRIEVANCE_CATEGORIES)
