@@ -3,7 +3,7 @@ import asyncio
 
 import pytest
 
-from actions.citizen import ActionChangeLanguage, ActionIdentifyCitizen, ActionSetPanchayat, ValidateGpForm
+from actions.choosing_a_panchayat import ActionChangeLanguage, ActionIdentifyCitizen, ActionSetPanchayat, ValidateGpForm
 from actions.panchayat_info import ActionShowPanchayatInfo
 from panchayat import db
 from panchayat.citizens import find_citizen
@@ -137,9 +137,9 @@ def test_database_failure_gives_a_polite_reply_without_details(tmp_path, monkeyp
 
 # --- status of what the citizen filed --------------------------------------------------
 
-from actions.certificates import ActionShowApplicationStatus, ActionShowServiceInfo  # noqa: E402
-from actions.grievances import ActionShowGrievanceStatus  # noqa: E402
-from actions.guest_house import ActionShowBookings  # noqa: E402
+from actions.applying import ActionShowServiceInfo  # noqa: E402
+from actions.complaining import ActionShowGrievanceStatus  # noqa: E402
+from actions.my_records import ActionShowApplicationStatus, ActionShowBookings  # noqa: E402
 
 
 def owned(url, model, wa_id):

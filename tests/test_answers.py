@@ -106,7 +106,7 @@ def test_dates_of_a_stay_as_people_say_them():
     ("trade_noc", "Maa Tara Stores", None),
 ])
 def test_a_correction_names_its_field_by_label_or_by_what_villagers_call_it(service, typed, field):
-    from panchayat.drafts import correction_target, new_draft
+    from panchayat.journeys.applying import correction_target, new_draft
 
     assert correction_target(new_draft(service), typed) == field
 

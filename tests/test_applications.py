@@ -4,13 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from actions.applications import (
-    ActionAskApplicationAnswer,
-    ActionDownloadCertificate,
-    ValidateApplicationForm,
-    match_service,
-)
-from panchayat import db, drafts, services
+from actions.applying import ActionAskApplicationAnswer, ActionDownloadCertificate, ValidateApplicationForm
+from panchayat import db, services
+from panchayat.journeys import applying
+from panchayat.journeys.applying import match_service
 from panchayat.errors import PanchayatError
 from panchayat.fields import parse_area, parse_date, parse_field
 
@@ -87,37 +84,38 @@ certificate:
 """, encoding="utf-8")
     extended = services.all_services(extra_dirs=[tmp_path])
     monkeypatch.setattr(services, "all_services", lambda extra_dirs=(): extended)
-    draft = drafts.new_draft("well_permission")
-    assert drafts.next_step(draft) == ("field", "owner_name")
-    draft = drafts.answer_field(draft, "owner_name", "Kalu Sheikh")
-    assert drafts.field_prompt(draft, "depth", "bn")[0] == "কত গভীর?"
-    draft = drafts.answer_field(draft, "depth", "৩০")
-    assert drafts.next_step(draft) == ("confirm", None)
-    assert "Well digging permission" in drafts.summary(draft, "en") and "30" in drafts.summary(draft, "en")
+    draft = applying.new_draft("well_permission")
+    assert applying.next_step(draft) == ("field", "owner_name")
+    draft = applying.answer_field(draft, "owner_name", "Kalu Sheikh")
+    assert applying.question(draft, "bn").text("bn") == "কত গভীর?"
+    draft = applying.answer_field(draft, "depth", "৩০")
+    assert applying.next_step(draft) == ("confirm", None)
+    summary = applying.question(draft, "en").text("en")
+    assert "Well digging permission" in summary and "30" in summary
 
 
 def test_draft_asks_fields_then_documents_then_confirms(tmp_path, monkeypatch):
     monkeypatch.setattr("panchayat.config.VAR_DIR", tmp_path)
     deed = tmp_path / "deed.pdf"
     deed.write_bytes(PDF_BYTES)
-    draft = drafts.new_draft("trade_noc")
+    draft = applying.new_draft("trade_noc")
     answers = {"trade_name": "Maa Kali Store", "nature_of_trade": "mudi dokan",
                "premises_address": "Bagula bazar, near the bus stand", "owner_name": "Rahim Sheikh",
                "start_date": "01/12/2026"}
-    while drafts.next_step(draft)[0] == "field":
-        name = drafts.next_step(draft)[1]
-        draft = drafts.answer_field(draft, name, answers[name])
-    assert drafts.next_step(draft) == ("document", "premises_proof")
+    while applying.next_step(draft)[0] == "field":
+        name = applying.next_step(draft)[1]
+        draft = applying.answer_field(draft, name, answers[name])
+    assert applying.next_step(draft) == ("document", "premises_proof")
     with pytest.raises(PanchayatError) as missing:
-        drafts.answer_document(draft, "premises_proof", "/nowhere/deed.pdf")
+        applying.answer_document(draft, "premises_proof", "/nowhere/deed.pdf")
     assert missing.value.key == "document_missing"
     not_a_document = tmp_path / "song.mp3"
     not_a_document.write_bytes(b"ID3 music")
     with pytest.raises(PanchayatError) as wrong:
-        drafts.answer_document(draft, "premises_proof", str(not_a_document))
+        applying.answer_document(draft, "premises_proof", str(not_a_document))
     assert wrong.value.key == "document_wrong_type"
-    draft = drafts.answer_document(draft, "premises_proof", str(deed))
-    assert drafts.next_step(draft) == ("confirm", None)
+    draft = applying.answer_document(draft, "premises_proof", str(deed))
+    assert applying.next_step(draft) == ("confirm", None)
     assert Path(draft["documents"]["premises_proof"]["path"]).read_bytes() == PDF_BYTES
 
 
@@ -129,7 +127,7 @@ def test_draft_asks_fields_then_documents_then_confirms(tmp_path, monkeypatch):
     ("Rina Biswas", None),
 ])
 def test_corrections_name_the_field(typed, field):
-    assert drafts.correction_target(drafts.new_draft("building_permission"), typed) == field
+    assert applying.correction_target(applying.new_draft("building_permission"), typed) == field
 
 
 @pytest.mark.parametrize("typed, code", [
@@ -186,11 +184,11 @@ def test_the_form_fills_a_trade_noc_in_banglish_and_submits(sqlite_database, dis
 
 
 def test_a_bad_answer_is_explained_and_asked_again(sqlite_database, dispatcher, make_tracker, domain):
-    draft = drafts.new_draft("building_permission")
+    draft = applying.new_draft("building_permission")
     for name, value in (("applicant_name", "Nirmal Sarkar"), ("guardian_name", "Haripada Sarkar"),
                         ("address", "Purba para, Bagula, PIN 741502"), ("mouza", "Bagula"), ("jl_number", "45"),
                         ("khatian_number", "1123"), ("plot_number", "2301")):
-        draft = drafts.answer_field(draft, name, value)
+        draft = applying.answer_field(draft, name, value)
     tracker = make_tracker("5", intent="inform", slots={"language": "bn", "application_draft": draft})
     result = validate("application_answer", "5", dispatcher, tracker, domain)
     assert result["application_answer"] is None and "land_area" not in result["application_draft"]["fields"]
@@ -198,28 +196,28 @@ def test_a_bad_answer_is_explained_and_asked_again(sqlite_database, dispatcher, 
 
 
 def test_a_correction_in_the_middle_goes_back_to_that_field(sqlite_database, dispatcher, make_tracker, domain):
-    draft = drafts.new_draft("building_permission")
+    draft = applying.new_draft("building_permission")
     for name, value in (("applicant_name", "Nirmal Sarkar"), ("guardian_name", "Haripada Sarkar"),
                         ("address", "Purba para, Bagula, PIN 741502"), ("mouza", "Bagula"), ("jl_number", "45"),
                         ("khatian_number", "1123"), ("plot_number", "2301")):
-        draft = drafts.answer_field(draft, name, value)
+        draft = applying.answer_field(draft, name, value)
     tracker = make_tracker("plot number ta bhul hoyeche", intent="inform",
                            slots={"language": "en", "application_draft": draft})
     result = validate("application_answer", "plot number ta bhul hoyeche", dispatcher, tracker, domain)
     draft = result["application_draft"]
-    assert drafts.next_step(draft) == ("field", "plot_number")
+    assert applying.next_step(draft) == ("field", "plot_number")
     result = validate("application_answer", "২৩০৫", dispatcher, make_tracker(
         "২৩০৫", intent="inform", slots={"language": "en", "application_draft": draft}), domain)
     assert result["application_draft"]["fields"]["plot_number"] == "2305"
-    assert drafts.next_step(result["application_draft"]) == ("field", "land_area")
+    assert applying.next_step(result["application_draft"]) == ("field", "land_area")
 
 
 def test_changing_a_detail_from_the_summary(sqlite_database, dispatcher, make_tracker, domain):
-    draft = drafts.new_draft("business_noc")
+    draft = applying.new_draft("business_noc")
     for name, value in (("business_name", "Bagula Rice Mill"), ("business_type", "agro"),
                         ("business_address", "Station Road, Bagula, Nadia"), ("owner_name", "Farida Bibi"),
                         ("investment_band", "1")):
-        draft = drafts.answer_field(draft, name, value)
+        draft = applying.answer_field(draft, name, value)
     draft["documents"]["ownership_proof"] = {"path": "/x.pdf", "mime_type": "application/pdf", "size_bytes": 1,
                                              "sha256": "0" * 64}
     result = validate("application_answer", "/deny", dispatcher, make_tracker(
@@ -227,7 +225,7 @@ def test_changing_a_detail_from_the_summary(sqlite_database, dispatcher, make_tr
     assert result["application_draft"]["choosing_field"] is True
     result = validate("application_answer", "4", dispatcher, make_tracker(
         "4", intent="inform", slots={"language": "en", "application_draft": result["application_draft"]}), domain)
-    assert drafts.next_step(result["application_draft"]) == ("field", "owner_name")
+    assert applying.next_step(result["application_draft"]) == ("field", "owner_name")
 
 
 def test_download_gives_the_pdf_to_the_applicant_only(sqlite_database, dispatcher, make_tracker, domain, monkeypatch,

@@ -5,10 +5,10 @@ from datetime import date
 
 import pytest
 
-from actions.applications import ValidateApplicationForm
+from actions.applying import ValidateApplicationForm
 from actions.booking_a_room import ValidateBookingCancellationForm, ValidateBookingForm
 from actions.forms import PAUSED
-from actions.grievances import ValidateGrievanceForm
+from actions.complaining import ValidateGrievanceForm
 from panchayat.catalogue import text
 from panchayat.journeys.booking_a_room import read_answers
 
