@@ -6,7 +6,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.citizen import AsksGramPanchayat
+from actions.choosing_a_panchayat import AsksGramPanchayat
 from actions.common import FAILED, language_of, run_journey, say, send
 from actions.forms import PAUSED, PausableForm, opening_message, pressed, resumed
 from panchayat.answers import is_no, is_yes

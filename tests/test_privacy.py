@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from actions.citizen import ActionSessionStart
+from actions.choosing_a_panchayat import ActionSessionStart
 from panchayat import citizens, config, db, journal, retention, seed
 from panchayat.models import Application, Attachment, AuditLog, ConsentRecord, Grievance, Notification
 from tests.conftest import ROOT, snapshot

@@ -3,9 +3,10 @@
     applying.py            applying for a certificate or NOC, checking it, downloading it
     booking_a_room.py      booking a guest-house room, and cancelling a booking
     complaining.py         lodging a complaint, reading and rating it
-    pay_documents.py       an employee's pay slip and annual statement, behind a PIN
+    getting_pay_documents.py  an employee's pay slip and annual statement, behind a PIN
     my_records.py          the citizen's own applications, complaints and bookings
     choosing_a_panchayat.py  the citizen's gram panchayat, language and privacy notice
+    reading_panchayat_info.py  the office hours, officials, contact and address of the citizen's GP
     answering_notifications.py  the short answer to a notification (a rating, "download")
 
 A journey's functions take plain inputs (the sender's WhatsApp number, the draft dict kept in a
