@@ -254,3 +254,47 @@ def test_the_category_list_offers_every_category_once():
     from panchayat.models import GRIEVANCE_CATEGORIES
 
     assert sorted(CATEGORIES) == sorted(GRIEVANCE_CATEGORIES)
+
+
+# --- the bare answer to a notification ---------------------------------------------------------
+
+def bare(text, dispatcher, make_tracker, domain, intent="nlu_fallback", metadata=None):
+    from actions.answering_notifications import ActionBareAnswer
+
+    tracker = make_tracker(text, intent=intent, slots={"language": "en"}, metadata=metadata)
+    return asyncio.run(ActionBareAnswer().run(dispatcher, tracker, domain))
+
+
+def test_a_bare_number_rates_the_complaint_the_panchayat_asked_about(sqlite_database, dispatcher, make_tracker,
+                                                                    domain):
+    assert bare("4", dispatcher, make_tracker, domain) == []
+    assert dispatcher.messages[-1]["response"] == "utter_default"
+    bare("yes", dispatcher, make_tracker, domain, intent="affirm")
+    assert dispatcher.messages[-1]["response"] == "utter_anything_else"
+    with db.session_scope(sqlite_database) as session:
+        grievance = grievances.lodge(session, citizens.get_or_create(session, seed.DEMO_CITIZEN), "road", "Pothole")
+        grievances.resolve(session, grievance, "Filled", actor="secretary")
+        number = grievance.number
+    bare("9", dispatcher, make_tracker, domain)
+    assert "1 to 5" in dispatcher.messages[-1]["text"]
+    assert bare("4", dispatcher, make_tracker, domain) == []
+    assert dispatcher.messages[-1]["text"] == f"Thank you! Your rating of 4 for complaint {number} is recorded."
+    with db.session_scope(sqlite_database) as session:
+        assert grievances.find(session, number).rating == 4
+
+
+def test_a_bare_ok_after_an_approval_downloads_and_a_voice_note_gets_the_menu(sqlite_database, dispatcher,
+                                                                             make_tracker, domain):
+    from panchayat import applications
+
+    with db.session_scope(sqlite_database) as session:
+        application = applications.submit(session, citizens.get_or_create(session, seed.DEMO_CITIZEN), "trade_noc",
+                                          seed.DEMO_FIELDS["trade_noc"])
+        applications.start_review(session, application, actor="clerk")
+        applications.approve(session, application, actor="pradhan")
+    events = bare("ok pathan", dispatcher, make_tracker, domain)
+    assert [(e["event"], e["name"]) for e in events] == [("followup", "action_download_certificate")]
+    dispatcher.messages.clear()
+    bare("/inform", dispatcher, make_tracker, domain, intent="inform", metadata={"wa_type": "audio"})
+    assert dispatcher.messages[0]["text"].startswith("I cannot understand voice messages")
+    assert len(dispatcher.messages[1]["buttons"]) == 8
