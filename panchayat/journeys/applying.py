@@ -20,8 +20,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 from panchayat import applications, certificates, citizens, config, documents
-from panchayat.answers import is_correction, is_no, is_yes, match_option, number_in, payload_value
-from panchayat.answers import stem as stem_word
+from panchayat.answers import is_correction, is_no, is_yes, match_option, number_in, payload_value, stem
 from panchayat.bengali import normalize, phonetic_key
 from panchayat.catalogue import day, digits, text
 from panchayat.db import transaction
@@ -61,16 +60,16 @@ def match_service(typed: str) -> Optional[str]:
 
 def service_menu(language: str) -> Reply:
     """Which certificate? with a button per service."""
-    return reply("draft_ask_service", buttons=[
+    return reply("draft_ask_service", buttons=tuple(
         Button(service.title(language)[:20], f'/apply_service{{"service": "{code}"}}')
-        for code, service in all_services().items()])
+        for code, service in all_services().items()))
 
 
 def service_info(code: Optional[str], language: str) -> Reply:
     """What a service needs (documents, details, fee, days), or the list of all services when
     `code` names none."""
     services = all_services()
-    service = services.get(code)
+    service = services.get(code) if code else None
     if service is None:
         lines = "\n".join(text("service_list_line", language, service=s.title(language),
                                fee=digits(s.fee_rupees, language), days=digits(s.processing_days, language))
@@ -117,8 +116,8 @@ def choose_service(typed: str, draft: Optional[Dict], language: str) -> ServiceC
 
 # --- The draft --------------------------------------------------------------------------------
 
-def new_draft(service_code: str) -> Dict:
-    get_service(service_code)
+def new_draft(service_code: Optional[str]) -> Dict:
+    get_service(service_code or "")
     return {"service": service_code, "fields": {}, "documents": {}, "editing": None}
 
 
@@ -159,7 +158,7 @@ def correction_target(draft: Dict, typed: str) -> Optional[str]:
     if not is_correction(cleaned):
         return None
     service = get_service(draft["service"])
-    said = set(_keys(cleaned)) | set(_keys(cleaned, stem=True))
+    said = set(_keys(cleaned)) | set(_keys(cleaned, stemmed=True))
     best, best_score = None, (0.0, 0)
     for definition in service.fields:
         for label in (definition["label"]["en"], definition["label"]["bn"], definition["name"].replace("_", " "),
@@ -168,19 +167,20 @@ def correction_target(draft: Dict, typed: str) -> Optional[str]:
             if not label_keys:
                 continue
             # The share of the label's words the user wrote, then how many of them.
-            hits = sum(1 for key, stem in zip(label_keys, _keys(label, stem=True)) if key in said or stem in said)
+            hits = sum(1 for key, cut in zip(label_keys, _keys(label, stemmed=True), strict=True)
+                       if key in said or cut in said)
             score = (hits / len(label_keys), hits)
             if score > best_score:
                 best, best_score = definition["name"], score
     return best if best_score[0] >= 0.5 else None
 
 
-def _keys(typed: str, stem: bool = False) -> List[str]:
+def _keys(typed: str, stemmed: bool = False) -> List[str]:
     """Phonetic keys of the telling words (one-letter keys and "name" carry no signal), with
-    their endings cut when `stem`."""
+    their endings cut when `stemmed`."""
     found = re.findall(r"[\w\u0980-\u09ff']+", normalize(typed).lower())
     telling = [w for w in found if len(phonetic_key(w)) > 1 and phonetic_key(w) != "nm"]
-    return [phonetic_key(stem_word(w)) if stem else phonetic_key(w) for w in telling]
+    return [phonetic_key(stem(w)) if stemmed else phonetic_key(w) for w in telling]
 
 
 def choose_field_by_number(draft: Dict, typed: str) -> Optional[str]:
@@ -211,9 +211,9 @@ def question(draft: Optional[Dict], language: str, service_code: Optional[str] =
     detail to change, or the summary to confirm."""
     draft = draft or new_draft(service_code)
     step, key = next_step(draft)
-    if step == "field":
+    if step == "field" and key:
         return _field_question(draft, key, language)
-    if step == "document":
+    if step == "document" and key:
         service = get_service(draft["service"])
         document = next(d for d in service.documents if d["code"] == key)
         return reply("draft_ask_document", document=_label(document, language))
@@ -226,8 +226,8 @@ def _field_question(draft: Dict, name: str, language: str) -> Reply:
     """The field's own question from the service definition, with a button per choice."""
     definition = field_definition(get_service(draft["service"]), name)
     # The payload says "this is an answer": a bare value ("service") would be read as a request.
-    buttons = [Button(choice.get(language) or choice["en"], f'/inform{{"choice": "{choice["value"]}"}}')
-               for choice in definition.get("choices", [])]
+    buttons = tuple(Button(choice.get(language) or choice["en"], f'/inform{{"choice": "{choice["value"]}"}}')
+                    for choice in definition.get("choices", []))
     return reply("draft_field_question", buttons=buttons,
                  question=definition["prompt"].get(language) or definition["prompt"]["en"])
 
@@ -242,7 +242,7 @@ def summary(draft: Dict, language: str) -> Reply:
     handed_in = ", ".join(_label(d, language) for d in service.documents if d["code"] in draft["documents"])
     return reply("draft_summary", service=service.title(language), lines="\n".join(lines),
                  documents=handed_in or "-", fee=service.fee_rupees,
-                 buttons=[Button(text(key, language), payload) for key, payload in SUMMARY_BUTTONS.items()])
+                 buttons=tuple(Button(text(key, language), payload) for key, payload in SUMMARY_BUTTONS.items()))
 
 
 # --- Answering ----------------------------------------------------------------------------------
@@ -274,9 +274,9 @@ def answer(sender: str, draft: Dict, typed: str, language: str, intent: Optional
     if target:
         label = _label(field_definition(get_service(draft["service"]), target), language)
         return Answered(dict(draft, editing=target, choosing_field=False), [reply("draft_correcting", label=label)])
-    if step == "field":
+    if step == "field" and key:
         return Answered(answer_field(draft, key, typed))
-    if step == "document":
+    if step == "document" and key:
         return Answered(answer_document(draft, key, attachment or typed))
     if intent == "affirm" or button == "/affirm" or is_yes(typed):
         number = submit(sender, draft)
@@ -365,7 +365,8 @@ def download(sender: str, typed: str, language: str, number: Optional[str] = Non
 
 
 @transaction
-def _certificate_facts(session, sender: str, number: Optional[str], language: str) -> Tuple[Optional[Dict], List[Reply]]:
+def _certificate_facts(session, sender: str, number: Optional[str],
+                       language: str) -> Tuple[Optional[Dict], List[Reply]]:
     """The facts of the citizen's certificate to print, or (None, what to say instead)."""
     citizen = citizens.get_or_create(session, sender)
     certificate = certificates.own_approved(session, number, citizen)

@@ -1,12 +1,13 @@
 """The citizen's own records: one application, booking or complaint by its number, or a list of
 all of theirs.
 
-One function serves every kind of record; a `RecordKind` says, as data, which numbers name such a
-record, how to find and list the citizen's own, and how to describe them. Someone else's number
-gets exactly the same answer as an unknown one, so a stranger learns nothing from guessing.
+One function serves every kind of record; a `RecordKind` says, as data, how to read such a
+record's number in a message, how to find and list the citizen's own, and how to describe them.
+Someone else's number gets exactly the same answer as an unknown one, so a stranger learns
+nothing from guessing.
 """
 from dataclasses import dataclass
-from typing import Any, Callable, List, Optional, Tuple
+from typing import Any, Callable, List, Optional
 
 from panchayat import applications, bookings, citizens
 from panchayat.db import transaction
@@ -24,7 +25,7 @@ class RecordKind:
     get its session; `describe_one(record, language)` and `describe_all(records, language)`
     turn rows into replies while the session is still open."""
 
-    prefixes: Tuple[str, ...]
+    number_in: Callable[[str], Optional[str]]  # typed text -> the canonical number it holds, or None
     find_own: Callable[[Any, str, Any], Optional[Any]]  # (session, number, citizen) -> record or None
     list_own: Callable[[Any, Any], List[Any]]  # (session, citizen) -> records, oldest first
     describe_one: Callable[[Any, str], List[Reply]]
@@ -38,7 +39,7 @@ def show(session, kind: RecordKind, sender: str, typed: str, language: str,
          number: Optional[str] = None) -> List[Reply]:
     """The record `number` (as understood, else as written in `typed`) if it is the citizen's own,
     else the list of theirs: all about it when there is only one, the newest lines otherwise."""
-    number = number or parse_identifier(typed or "", kind.prefixes)
+    number = number or kind.number_in(typed or "")
     citizen = citizens.get_or_create(session, sender)
     if number:
         record = kind.find_own(session, number, citizen)
@@ -51,8 +52,13 @@ def show(session, kind: RecordKind, sender: str, typed: str, language: str,
     return kind.describe_all(records[-LISTED:], language)
 
 
+def _application_number(typed: str) -> Optional[str]:
+    # The services' prefixes as they are now: a service added as data is found too.
+    return parse_identifier(typed, applications.APPLICATION_PREFIXES)
+
+
 APPLICATIONS = RecordKind(
-    prefixes=applications.APPLICATION_PREFIXES,
+    number_in=_application_number,
     find_own=applications.find_own,
     list_own=lambda session, citizen: applications.list_applications(session, citizen=citizen),
     describe_one=applying.status_replies,
@@ -71,7 +77,7 @@ def _bookings(records: list, language: str) -> List[Reply]:
 
 
 BOOKINGS = RecordKind(
-    prefixes=("GH",),
+    number_in=lambda typed: parse_identifier(typed, ("GH",)),
     find_own=bookings.find_own,
     list_own=lambda session, citizen: bookings.list_bookings(session, citizen=citizen),
     describe_one=_booking,
