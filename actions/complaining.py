@@ -56,7 +56,7 @@ class ValidateGrievanceForm(AsksGramPanchayat, PausableForm, FormValidationActio
         answered = await run_journey(dispatcher, language, complaining.answer, tracker.sender_id, draft, typed,
                                      language, intent=(message.get("intent") or {}).get("name"), button=button,
                                      categories=categories_in(message), metadata=message.get("metadata") or {})
-        if answered is FAILED:  # not filed: the summary stays, to submit again
+        if answered is FAILED:  # the citizen was told why; the draft stays as it was, to answer again
             return {"grievance_answer": None, "grievance_draft": draft}
         send(dispatcher, answered.replies, language)
         if answered.filed:
