@@ -64,11 +64,13 @@ def transaction(func: Callable[..., Result]) -> Callable[..., Result]:
     `@transaction def book(session, sender, draft)` is called as `book(sender, draft)`: the call
     opens a session, commits when the function returns and rolls everything back when it raises,
     so a PanchayatError leaves nothing half-written. The caller never sees a session.
+    The keyword `database_url` picks another database than DATABASE_URL (the notification
+    worker is given its database explicitly); the function itself never sees it.
     """
 
     @functools.wraps(func)
-    def in_one_transaction(*args: Any, **kwargs: Any) -> Result:
-        with session_scope() as session:
+    def in_one_transaction(*args: Any, database_url: Optional[str] = None, **kwargs: Any) -> Result:
+        with session_scope(database_url) as session:
             return func(session, *args, **kwargs)
 
     return in_one_transaction
