@@ -20,6 +20,18 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+    # The sqlite3 driver begins a transaction only before its first write, so a SAVEPOINT taken
+    # earlier (begin_nested, as get_or_create does) began one of its own and its RELEASE
+    # committed: a citizen row could outlive the rollback of the work that created it. We
+    # begin every transaction ourselves instead (_sqlite_begin), as SQLAlchemy's SQLite notes advise.
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin(connection) -> None:
+    # IMMEDIATE takes the write lock at once: two units of work that read and then write (two
+    # guests confirming the last room) queue on busy_timeout instead of one failing on a
+    # stale snapshot. Units of work are short, so the queue is too.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def get_engine(url: Optional[str] = None) -> Engine:
@@ -29,6 +41,7 @@ def get_engine(url: Optional[str] = None) -> Engine:
         if url.startswith("sqlite"):
             engine = create_engine(url, future=True, connect_args={"timeout": 10})
             event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "begin", _sqlite_begin)
         else:
             engine = create_engine(url, future=True, pool_pre_ping=True)
         _engines[url] = engine

@@ -176,3 +176,19 @@ def test_reference_data_is_the_real_lgd_list(database):
         assert session.query(Block).count() == 346
         assert session.get(District, 320).name_en == "Nadia" and session.get(District, 320).name_bn == "নদিয়া"
         assert session.get(Room, 1) is not None
+
+
+def test_a_failed_unit_of_work_leaves_no_citizen_behind(database):
+    """get_or_create's savepoint must not commit on its own (it did on SQLite, whose driver begins
+    transactions lazily): when the work that created the citizen fails, the citizen is gone too."""
+    from panchayat import citizens
+
+    @db.transaction
+    def create_then_fail(session, wa_id):
+        citizens.get_or_create(session, wa_id)
+        raise PanchayatError("unknown_booking", number="GH-2026-000001")
+
+    with pytest.raises(PanchayatError):
+        create_then_fail("910000000077")
+    with db.session_scope(database) as session:
+        assert citizens.find_citizen(session, "910000000077") is None
