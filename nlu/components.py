@@ -32,19 +32,28 @@ import rasa.shared.utils.io
 
 from panchayat.answers import corrected_intent
 from panchayat.bengali import normalize, phonetic_key
-from panchayat.identifiers import find_identifiers
+from panchayat.identifiers import BOOKING_PREFIX, GRIEVANCE_PREFIX, find_identifiers, prefix_of
 from panchayat.periods import parse_financial_year, parse_month
+from panchayat.services import all_services
 
 logger = logging.getLogger(__name__)
 
-IDENTIFIER_ENTITIES = {"BP": "application_number", "TN": "application_number", "BN": "application_number",
-                       "GH": "booking_number", "GR": "grievance_number"}
-CLOSED_VALUES = {
-    "service": {"building_permission", "trade_noc", "business_noc"},
+# Numbers that are not applications; every other number found is one (of some service).
+IDENTIFIER_ENTITIES = {BOOKING_PREFIX: "booking_number", GRIEVANCE_PREFIX: "grievance_number"}
+FIXED_CLOSED_VALUES = {
     "grievance_category": {"street_light", "drinking_water", "tube_well", "drainage", "road", "sanitation",
                            "other"},
     "language": {"bn", "en"},
 }
+
+
+def closed_values() -> Dict[str, set]:
+    """The contract's closed entity values; the services are those defined (panchayat.services)."""
+    return {"service": set(all_services()), **FIXED_CLOSED_VALUES}
+
+
+def identifier_entity(number: str) -> str:
+    return IDENTIFIER_ENTITIES.get(prefix_of(number), "application_number")
 
 
 def span_key(text: str) -> str:
@@ -89,7 +98,7 @@ class BengaliTokenizer(WhitespaceTokenizer):
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
 class IdentifierExtractor(GraphComponent, EntityExtractorMixin):
-    """Finds BP/TN/BN/GH/GR numbers in any spelling and returns them canonical."""
+    """Finds application, booking and complaint numbers in any spelling and returns them canonical."""
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -100,7 +109,7 @@ class IdentifierExtractor(GraphComponent, EntityExtractorMixin):
         for message in messages:
             text = message.get(TEXT) or ""
             found = [
-                {"entity": IDENTIFIER_ENTITIES[value[:2]], "start": start, "end": end, "value": value,
+                {"entity": identifier_entity(value), "start": start, "end": end, "value": value,
                  "confidence": 1.0, "extractor": self.__class__.__name__}
                 for start, end, value in find_identifiers(text)
             ]
@@ -149,20 +158,26 @@ class EntityNormalizer(GraphComponent, EntityExtractorMixin):
         return cls(model_storage, resource, spellings)
 
     def train(self, training_data: TrainingData) -> Resource:
-        spellings: Dict[str, Dict[str, str]] = {entity: {} for entity in CLOSED_VALUES}
+        allowed_values = closed_values()
+        spellings: Dict[str, Dict[str, str]] = {entity: {} for entity in allowed_values}
+        # A service's own names, in both languages, as its definition gives them; training data may add more.
+        for code, service in all_services().items():
+            for language in ("en", "bn"):
+                for name in (service.title(language), service.in_sentence(language)):
+                    spellings["service"][span_key(name)] = code
         synonyms = {key.lower(): value for key, value in training_data.entity_synonyms.items()}
         for example in training_data.entity_examples:
             for entity in example.get(ENTITIES, []):
                 kind = entity["entity"]
-                if kind not in CLOSED_VALUES:
+                if kind not in allowed_values:
                     continue
                 surface = example.get(TEXT)[entity["start"]:entity["end"]]
                 value = str(entity.get("value", surface))
                 value = synonyms.get(value.lower(), value)
-                if value in CLOSED_VALUES[kind]:
+                if value in allowed_values[kind]:
                     spellings[kind][span_key(surface)] = value
         for surface, value in synonyms.items():
-            for kind, allowed in CLOSED_VALUES.items():
+            for kind, allowed in allowed_values.items():
                 if value in allowed:
                     spellings[kind][span_key(surface)] = value
         self.spellings = {kind: sorted(table.items()) for kind, table in spellings.items()}
@@ -176,10 +191,11 @@ class EntityNormalizer(GraphComponent, EntityExtractorMixin):
             if not entities:
                 continue
             text = message.get(TEXT) or ""
+            allowed_values = closed_values()
             kept = []
             for entity in entities:
-                normalised = self.normalise(entity, text)
-                if normalised is None and entity["entity"] in CLOSED_VALUES:
+                normalised = self.normalise(entity, text, allowed_values)
+                if normalised is None and entity["entity"] in allowed_values:
                     # Outside the contract's values ("NOC" alone, "shop"): no entity at all, rather
                     # than a value that every reader downstream would have to guess at.
                     continue
@@ -190,11 +206,13 @@ class EntityNormalizer(GraphComponent, EntityExtractorMixin):
             message.set(ENTITIES, kept, add_to_output=True)
         return messages
 
-    def normalise(self, entity: Dict[str, Any], text: str) -> Optional[Any]:
+    def normalise(self, entity: Dict[str, Any], text: str,
+                  allowed_values: Optional[Dict[str, set]] = None) -> Optional[Any]:
         kind, value = entity["entity"], str(entity.get("value", ""))
         surface = text[entity["start"]:entity["end"]] if "start" in entity else value
-        if kind in CLOSED_VALUES:
-            return value if value in CLOSED_VALUES[kind] else self._closest(kind, surface)
+        allowed_values = allowed_values if allowed_values is not None else closed_values()
+        if kind in allowed_values:
+            return value if value in allowed_values[kind] else self._closest(kind, surface)
         if kind == "month":
             return parse_month(surface) or parse_month(text)
         if kind == "financial_year":

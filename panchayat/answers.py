@@ -316,9 +316,9 @@ _DOWNLOAD = re.compile(r"(?i)download|ডাউনলোড|daunlod|downlod")
 
 def _asks_download(text: str) -> bool:
     """"download TN-2026-000045" as the approval message tells: the word and an application's number."""
-    from panchayat.identifiers import parse_identifier
+    from panchayat.identifiers import parse_application_number
 
-    return bool(_DOWNLOAD.search(text)) and parse_identifier(text, ("BP", "TN", "BN")) is not None \
+    return bool(_DOWNLOAD.search(text)) and parse_application_number(text) is not None \
         and len(words(text)) <= 8
 
 

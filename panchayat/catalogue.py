@@ -3,6 +3,7 @@
 Responses used directly by rules and stories live in domain.yml; texts that
 actions, the notifier or the channel compose from facts live in texts/*.yml beside
 this file, one file per topic. A key may be defined only once across the files.
+Service names (`service_<code>`) come from the service definitions themselves.
 """
 import string
 from functools import lru_cache
@@ -15,8 +16,25 @@ TEXTS_DIR = Path(__file__).resolve().parent / "texts"
 LANGUAGES = ("bn", "en")
 
 
-@lru_cache(maxsize=1)
 def entries() -> Dict[str, Dict[str, str]]:
+    """Every text: those of texts/*.yml and each service's name (`service_<code>`, from its definition)."""
+    written = _written()
+    names = _service_names()
+    twice = sorted(set(names) & set(written))
+    if twice:
+        raise ValueError(f"service codes give names that texts/*.yml defines too: {twice}")
+    return {**written, **names}
+
+
+def _service_names() -> Dict[str, Dict[str, str]]:
+    from panchayat.services import all_services
+
+    return {f"service_{code}": {language: service.in_sentence(language) for language in LANGUAGES}
+            for code, service in all_services().items()}
+
+
+@lru_cache(maxsize=1)
+def _written() -> Dict[str, Dict[str, str]]:
     merged: Dict[str, Dict[str, str]] = {}
     for path in sorted(TEXTS_DIR.glob("*.yml")):
         with open(path, encoding="utf-8") as handle:
@@ -34,7 +52,7 @@ def placeholders(template: str) -> set:
 
 def text(key: str, language: str = "en", **params: Any) -> str:
     """The entry `key` in `language` (English when the language is unknown), filled with `params`."""
-    entry = entries()[key]
+    entry = _written().get(key) or entries()[key]
     template = entry.get(language if language in LANGUAGES else "en") or entry["en"]
     return template.format(**params)
 

@@ -8,13 +8,13 @@ from sqlalchemy.orm import Session
 from panchayat import journal, signing
 from panchayat.directory import gp_profile, officials_by_role
 from panchayat.errors import PanchayatError
-from panchayat.identifiers import parse_identifier
+from panchayat.identifiers import parse_application_number
 from panchayat.models import Certificate
 from panchayat.services import get_service
 
 
 def find(session: Session, typed_number: str) -> Certificate:
-    number = parse_identifier(typed_number or "", ("BP", "TN", "BN"))
+    number = parse_application_number(typed_number or "")
     if number is None:
         raise PanchayatError("bad_application_number", number=typed_number)
     certificate = session.execute(select(Certificate).where(Certificate.number == number)).scalar_one_or_none()
@@ -36,11 +36,18 @@ def facts(certificate: Certificate) -> Dict:
     signatory = officials_by_role(gp).get(service.signatory_role)
     holder = holder_of(certificate)
     payload = signing.sign(certificate.number, holder)
+    profile = gp_profile(gp)
+    answers = {name: {language: service.shown_value(name, value, language) for language in ("en", "bn")}
+               for name, value in application.fields.items()}
     return {
         "number": certificate.number,
         "service": service,
-        "gp": gp_profile(gp),
+        "gp": profile,
         "holder": holder,
+        # The definition's sentence of what is certified, when it has one (else the PDF's own).
+        "statement": service.certificate_statement(dict(
+            answers, gp=profile["name"], block=profile["block"], district=profile["district"],
+            number=certificate.number)),
         "fields": [(field["label"], str(application.fields.get(field["name"], ""))) for field in service.fields],
         "submitted": application.created_at.date(),
         "issued": certificate.issued_at.date(),

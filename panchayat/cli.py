@@ -358,7 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = group("applications", "certificate applications")
     p = command(sub, "list", cmd_applications_list, "list applications")
     p.add_argument("--status", choices=APPLICATION_STATUSES)
-    p.add_argument("--service")
+    p.add_argument("--service", metavar="CODE", help="one of: " + ", ".join(all_services()))
     p.add_argument("--gp", type=int, metavar="CODE")
     p = command(sub, "show", cmd_applications_show, "one application with its history")
     p.add_argument("number")

@@ -159,8 +159,14 @@ def render_certificate(facts: Dict) -> bytes:
     submitted = facts["submitted"].strftime("%d/%m/%Y")
     pdf.para(f"আবেদনের তারিখ / Applied on: {digits(submitted, 'bn')} / {submitted}", 10)
     pdf.ln(3)
-    pdf.para(f"এই শংসাপত্র {facts['holder']}-কে প্রদান করা হল। "
-             f"This certificate is issued to {facts['holder']}.", 10)
+    statement = facts.get("statement")
+    if statement:
+        pdf.para(statement["bn"], 10.5)
+        pdf.ln(1)
+        pdf.para(statement["en"], 10)
+    else:
+        pdf.para(f"এই শংসাপত্র {facts['holder']}-কে প্রদান করা হল। "
+                 f"This certificate is issued to {facts['holder']}.", 10)
     pdf.ln(2)
     pdf.set_draw_color(190, 190, 190)
     pdf.set_line_width(0.2)
