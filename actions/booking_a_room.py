@@ -1,5 +1,6 @@
 """Booking a guest-house room and cancelling a booking: the forms' slots around the journey
 panchayat.journeys.booking_a_room, which reads the answers, checks them and books."""
+
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -23,8 +24,9 @@ class ValidateBookingForm(AsksGramPanchayat, PausableForm, FormValidationAction)
     async def form_slots(self, domain_slots: List[Text], tracker: Tracker) -> List[Text]:
         return (["gp_name"] if not tracker.get_slot("gp_known") else []) + ["booking_answer"]
 
-    async def validate_booking_answer(self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                      domain: Dict[Text, Any]) -> Dict[Text, Any]:
+    async def validate_booking_answer(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> Dict[Text, Any]:
         language = language_of(tracker)
         draft = dict(tracker.get_slot("booking_draft") or {})
         typed = str(slot_value or "")
@@ -54,12 +56,20 @@ class ActionAskBookingAnswer(Action):
     def name(self) -> Text:
         return "action_ask_booking_answer"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         language = language_of(tracker)
         draft = dict(tracker.get_slot("booking_draft") or {})
-        turn = await run_journey(dispatcher, language, booking_a_room.ask, tracker.sender_id, draft, language,
-                                 opening_message(tracker, "booking_form"))
+        turn = await run_journey(
+            dispatcher,
+            language,
+            booking_a_room.ask,
+            tracker.sender_id,
+            draft,
+            language,
+            opening_message(tracker, "booking_form"),
+        )
         end = [ActiveLoop(None), SlotSet("requested_slot", None)]
         if turn is FAILED:
             return end
@@ -74,8 +84,9 @@ class ActionFinishBooking(Action):
     def name(self) -> Text:
         return "action_finish_booking"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         if tracker.get_slot(PAUSED):  # paused: the choices stay for when the citizen comes back
             return [SlotSet("booking_answer", None), *resumed(tracker)]
         return [SlotSet("booking_answer", None), SlotSet("booking_draft", None)]
@@ -87,18 +98,20 @@ class ActionAskCancellationAnswer(Action):
     def name(self) -> Text:
         return "action_ask_cancellation_answer"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         language = language_of(tracker)
         target = tracker.get_slot("cancellation_target")
         if target is None:
             for event in reversed(tracker.events):
-                if event.get("event") == "user" and event.get("parse_data", {}).get("intent", {}).get(
-                        "name") == "cancel_booking":
+                if (
+                    event.get("event") == "user"
+                    and event.get("parse_data", {}).get("intent", {}).get("name") == "cancel_booking"
+                ):
                     target = booking_a_room.booking_number(event.get("text") or "")
                     break
-        offer = await run_journey(dispatcher, language, booking_a_room.cancellable, tracker.sender_id, target,
-                                  language)
+        offer = await run_journey(dispatcher, language, booking_a_room.cancellable, tracker.sender_id, target, language)
         if offer is FAILED:
             return [ActiveLoop(None), SlotSet("requested_slot", None)]
         send(dispatcher, offer.replies, language)
@@ -113,8 +126,9 @@ class ValidateBookingCancellationForm(PausableForm, FormValidationAction):
     def name(self) -> Text:
         return "validate_booking_cancellation_form"
 
-    async def validate_cancellation_answer(self, slot_value: Any, dispatcher: CollectingDispatcher,
-                                           tracker: Tracker, domain: Dict[Text, Any]) -> Dict[Text, Any]:
+    async def validate_cancellation_answer(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> Dict[Text, Any]:
         language = language_of(tracker)
         typed = str(slot_value or "")
         intent = tracker.latest_message.get("intent", {}).get("name")
@@ -124,8 +138,9 @@ class ValidateBookingCancellationForm(PausableForm, FormValidationAction):
         if target and (intent == "deny" or button == "/deny" or is_no(typed)):
             say(dispatcher, "cancellation_kept", language)
             return {"cancellation_answer": "kept", "cancellation_target": None}
-        interrupted = self.not_an_answer(dispatcher, tracker, "cancellation_answer", confirming=True,
-                                         cancel_pauses=False)
+        interrupted = self.not_an_answer(
+            dispatcher, tracker, "cancellation_answer", confirming=True, cancel_pauses=False
+        )
         if interrupted is not None:
             return interrupted
         picked = booking_a_room.booking_number(typed)
@@ -145,6 +160,7 @@ class ActionFinishCancellation(Action):
     def name(self) -> Text:
         return "action_finish_cancellation"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         return [SlotSet("cancellation_answer", None), SlotSet("cancellation_target", None), *resumed(tracker)]

@@ -61,18 +61,18 @@ def test_one_message_fills_dates_nights_and_rooms(started):
 
 def test_a_past_date_is_refused_and_the_dates_are_asked_again(started):
     draft = stay(-1, 2, **started, house=started["choices"][1], rooms=1)
-    checked = journey.check(draft)
-    assert checked.replies == [Reply("error_booking_past_date")]
-    assert checked.draft["check_in"] is None and checked.draft["rooms"] is None
-    assert journey.question(checked.draft, "en").key == "booking_ask_dates"
+    checked, replies = journey.check(draft)
+    assert replies == [Reply("error_booking_past_date")]
+    assert checked["check_in"] is None and checked["rooms"] is None
+    assert journey.question(checked, "en").key == "booking_ask_dates"
 
 
 def test_the_free_rooms_are_counted_and_too_many_rooms_are_refused(started):
     draft = stay(40, 2, **started, house=started["choices"][1])
-    counted = journey.check(draft)
-    assert counted.draft == dict(draft, free=4) and counted.replies == []
-    assert journey.question(counted.draft, "bn") == Reply("booking_ask_rooms", {"free": "৪"})
-    refused = journey.answer(counted.draft, "5 rooms")
+    counted, replies = journey.check(draft)
+    assert counted == dict(draft, free=4) and replies == []
+    assert journey.question(counted, "bn") == Reply("booking_ask_rooms", {"free": "৪"})
+    refused = journey.answer(counted, "5 rooms")
     assert refused.replies == [Reply("error_booking_unavailable", {"available": 4})]
     assert refused.draft["rooms"] is None and refused.draft["check_in"] == draft["check_in"]
 

@@ -16,9 +16,10 @@ said so far lives in a draft dict that the dialogue keeps between messages:
 The reading of answers is pure; checking them against the rooms and booking them are one
 transaction each.
 """
+
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from panchayat import bookings, citizens
 from panchayat.answers import count_of, match_option, number_in, words
@@ -37,8 +38,12 @@ CANCELLATION_BUTTONS = {"cancellation_button_yes": "/affirm", "cancellation_butt
 ROOM_WORDS = ("room", "rooms", "rum", "ghor", "ghar", "ghr", "kamra", "ঘর", "রুম", "কামরা", "কক্ষ")
 
 # What a step needs when a message answered none of it.
-NOT_UNDERSTOOD = {"house": "error_field_invalid_choice", "dates": "booking_bad_dates_text",
-                  "nights": "booking_bad_number", "rooms": "booking_bad_number"}
+NOT_UNDERSTOOD = {
+    "house": "error_field_invalid_choice",
+    "dates": "booking_bad_dates_text",
+    "nights": "booking_bad_number",
+    "rooms": "booking_bad_number",
+}
 
 
 @dataclass(frozen=True)
@@ -68,17 +73,31 @@ class BookingFacts:
     def of(cls, booking) -> "BookingFacts":
         """The facts of a `models.Booking` row, read while its session is open."""
         house = booking.guest_house
-        return cls(booking.number, house.name_en, house.name_bn, booking.check_in, booking.check_out,
-                   booking.rooms_count, booking.amount_paise, booking.status)
+        return cls(
+            booking.number,
+            house.name_en,
+            house.name_bn,
+            booking.check_in,
+            booking.check_out,
+            booking.rooms_count,
+            booking.amount_paise,
+            booking.status,
+        )
 
 
 def booking_line(booking: BookingFacts, language: str) -> str:
     """A booking in one line: number, house, dates, rooms, fee and status."""
-    return text("booking_status", language, number=booking.number,
-                guest_house=localised(booking.guest_house_en, booking.guest_house_bn, language),
-                check_in=day(booking.check_in, language), check_out=day(booking.check_out, language),
-                rooms=digits(booking.rooms, language), amount=rupees(booking.amount_paise, language),
-                status=text(f"status_{booking.status}", language))
+    return text(
+        "booking_status",
+        language,
+        number=booking.number,
+        guest_house=localised(booking.guest_house_en, booking.guest_house_bn, language),
+        check_in=day(booking.check_in, language),
+        check_out=day(booking.check_out, language),
+        rooms=digits(booking.rooms, language),
+        amount=rupees(booking.amount_paise, language),
+        status=text(f"status_{booking.status}", language),
+    )
 
 
 def booking_number(typed: str) -> Optional[str]:
@@ -110,8 +129,10 @@ def with_stay(draft: Dict, typed: str) -> Optional[Dict]:
 
 
 def house_options(draft: Dict) -> List[Dict]:
-    return [{"value": house, "labels": [draft["names"][str(house)]["en"], draft["names"][str(house)]["bn"]]}
-            for house in draft.get("choices") or []]
+    return [
+        {"value": house, "labels": [draft["names"][str(house)]["en"], draft["names"][str(house)]["bn"]]}
+        for house in draft.get("choices") or []
+    ]
 
 
 def read_answers(draft: Dict, typed: str, step: str) -> Dict:
@@ -126,17 +147,19 @@ def read_answers(draft: Dict, typed: str, step: str) -> Dict:
                 return draft  # "2", "দুই নম্বর": the house's number, nothing more
         # The dates and rooms may come before the house is chosen ("২৮ তারিখ", "৩ রাত").
     stayed = with_stay(draft, typed)
+    # The nights after a date: "3 raat", or a bare number when the nights were asked.
+    nights = nights_in(typed) or (number_in(typed) if step == "nights" else None)
     if stayed is None and not draft.get("check_in") and nights_in(typed):
         draft["nights_wanted"] = nights_in(typed)  # "3 raat" before any date: kept for the date
     if stayed is not None:
         draft = stayed
         if not draft.get("check_out") and draft.get("nights_wanted"):
-            draft["check_out"] = (date.fromisoformat(draft["check_in"])
-                                  + timedelta(days=draft["nights_wanted"])).isoformat()
+            draft["check_out"] = (
+                date.fromisoformat(draft["check_in"]) + timedelta(days=draft["nights_wanted"])
+            ).isoformat()
         # New dates: the rooms free on them are counted again.
         draft.pop("free", None)
-    elif draft.get("check_in") and (nights_in(typed) or (step == "nights" and number_in(typed))):
-        nights = nights_in(typed) or number_in(typed)
+    elif draft.get("check_in") and nights:
         draft["check_out"] = (date.fromisoformat(draft["check_in"]) + timedelta(days=nights)).isoformat()
     rooms = count_of(typed, ROOM_WORDS)
     if rooms is None and step == "rooms" and stayed is None:
@@ -150,8 +173,11 @@ def question(draft: Dict, language: str) -> Reply:
     """The question for the draft's next step; at the end, the summary with its yes/no buttons."""
     step = next_step(draft)
     if step == "house":
-        return reply("booking_ask_house", houses=draft["menu"][language],
-                     buttons=[Button(str(i), str(i)) for i in range(1, len(draft["choices"]) + 1)])
+        return reply(
+            "booking_ask_house",
+            houses=draft["menu"][language],
+            buttons=tuple(Button(str(i), str(i)) for i in range(1, len(draft["choices"]) + 1)),
+        )
     if step == "dates":
         return reply("booking_ask_dates")
     if step == "nights":
@@ -161,11 +187,16 @@ def question(draft: Dict, language: str) -> Reply:
             return reply("booking_ask_rooms", free=digits(draft["free"], language))
         return reply("booking_ask_rooms_plain")
     check_in, check_out = date.fromisoformat(draft["check_in"]), date.fromisoformat(draft["check_out"])
-    return reply("booking_summary", guest_house=draft["names"][str(draft["house"])][language],
-                 check_in=day(check_in, language), check_out=day(check_out, language),
-                 nights=digits(draft["nights"], language), rooms=digits(draft["rooms"], language),
-                 amount=rupees(draft["amount_paise"], language),
-                 buttons=[Button(text(key, language), payload) for key, payload in SUMMARY_BUTTONS.items()])
+    return reply(
+        "booking_summary",
+        guest_house=draft["names"][str(draft["house"])][language],
+        check_in=day(check_in, language),
+        check_out=day(check_out, language),
+        nights=digits(draft["nights"], language),
+        rooms=digits(draft["rooms"], language),
+        amount=rupees(draft["amount_paise"], language),
+        buttons=tuple(Button(text(key, language), payload) for key, payload in SUMMARY_BUTTONS.items()),
+    )
 
 
 def refused(error: PanchayatError) -> Reply:
@@ -182,16 +213,31 @@ def start(session, sender: str, draft: Dict) -> Optional[Dict]:
     block), with the menu in both languages; the house is chosen already when there is one.
     None when there is none to offer."""
     citizen = citizens.get_or_create(session, sender)
-    houses = [(h.id, {"en": h.name_en, "bn": h.name_bn or h.name_en}, len(h.rooms),
-               min((r.tariff_paise for r in h.rooms), default=0))
-              for h in bookings.guest_houses_for(session, citizen)]
+    houses = [
+        (
+            h.id,
+            {"en": h.name_en, "bn": h.name_bn or h.name_en},
+            len(h.rooms),
+            min((r.tariff_paise for r in h.rooms), default=0),
+        )
+        for h in bookings.guest_houses_for(session, citizen)
+    ]
     if not houses:
         return None
-    menu = {lang: "\n".join(text("booking_house_line", lang, number=digits(i, lang),
-                                  name=localised(names["en"], names["bn"], lang), rooms=digits(count, lang),
-                                  tariff=rupees(tariff, lang))
-                             for i, (_id, names, count, tariff) in enumerate(houses, start=1))
-            for lang in ("bn", "en")}
+    menu = {
+        lang: "\n".join(
+            text(
+                "booking_house_line",
+                lang,
+                number=digits(i, lang),
+                name=localised(names["en"], names["bn"], lang),
+                rooms=digits(count, lang),
+                tariff=rupees(tariff, lang),
+            )
+            for i, (_id, names, count, tariff) in enumerate(houses, start=1)
+        )
+        for lang in ("bn", "en")
+    }
     draft = dict(draft, choices=[h[0] for h in houses], names={str(h[0]): h[1] for h in houses}, menu=menu)
     if len(houses) == 1:
         draft["house"] = houses[0][0]
@@ -210,20 +256,20 @@ def _room_facts(session, draft: Dict) -> Dict:
     return {"amount_paise": quoted["amount_paise"], "nights": quoted["nights"]}
 
 
-def check(draft: Dict) -> Turn:
+def check(draft: Dict) -> Tuple[Dict, List[Reply]]:
     """Dates and rooms are checked as soon as they are given: the refusal is told and the refused
     part cleared, so that it is asked again (the rooms alone when only they do not fit)."""
     if draft.get("check_in") and date.fromisoformat(draft["check_in"]) < date.today():
-        return Turn(dict(draft, check_in=None, check_out=None, rooms=None), [reply("error_booking_past_date")])
+        return dict(draft, check_in=None, check_out=None, rooms=None), [reply("error_booking_past_date")]
     if not draft.get("check_out") or not draft.get("house"):
-        return Turn(draft)
+        return draft, []
     try:
         facts = _room_facts(draft)
     except PanchayatError as error:
         if error.key in ("booking_unavailable", "booking_zero_rooms") and draft.get("rooms"):
-            return Turn(dict(draft, rooms=None), [refused(error)])
-        return Turn(dict(draft, check_in=None, check_out=None, rooms=None), [refused(error)])
-    return Turn(dict(draft, **facts))
+            return dict(draft, rooms=None), [refused(error)]
+        return dict(draft, check_in=None, check_out=None, rooms=None), [refused(error)]
+    return dict(draft, **facts), []
 
 
 def answer(draft: Dict, typed: str) -> Turn:
@@ -238,8 +284,8 @@ def answer(draft: Dict, typed: str) -> Turn:
     if updated.get("rooms") == 0:
         told.append(refused(PanchayatError("booking_zero_rooms")))
         updated["rooms"] = None
-    checked = check(updated)
-    return Turn(checked.draft, told + checked.replies)
+    checked, replies = check(updated)
+    return Turn(checked, told + replies)
 
 
 def ask(sender: str, draft: Dict, language: str, opening: Optional[Dict] = None) -> Turn:
@@ -253,19 +299,22 @@ def ask(sender: str, draft: Dict, language: str, opening: Optional[Dict] = None)
             return Turn(None, [reply("booking_no_houses")])
         draft = started
     if opening and draft.get("read") != opening.get("message_id"):
-        draft = read_answers(dict(draft, read=opening.get("message_id")), opening.get("text") or "",
-                             next_step(draft))
-        checked = check(draft)
-        draft, replies = checked.draft, checked.replies
+        draft = read_answers(dict(draft, read=opening.get("message_id")), opening.get("text") or "", next_step(draft))
+        draft, replies = check(draft)
     return Turn(draft, replies + [question(draft, language)])
 
 
 @transaction
 def _book(session, sender: str, draft: Dict) -> str:
     citizen = citizens.get_or_create(session, sender)
-    booking = bookings.book(session, citizen, session.get(GuestHouse, draft["house"]),
-                            date.fromisoformat(draft["check_in"]), date.fromisoformat(draft["check_out"]),
-                            draft["rooms"])
+    booking = bookings.book(
+        session,
+        citizen,
+        session.get(GuestHouse, draft["house"]),
+        date.fromisoformat(draft["check_in"]),
+        date.fromisoformat(draft["check_out"]),
+        draft["rooms"],
+    )
     return booking.number
 
 
@@ -294,8 +343,11 @@ class CancellationOffer:
 
 
 def _upcoming(session, citizen) -> list:
-    return [b for b in bookings.list_bookings(session, citizen=citizen)
-            if b.status == "confirmed" and b.check_out > date.today()]
+    return [
+        b
+        for b in bookings.list_bookings(session, citizen=citizen)
+        if b.status == "confirmed" and b.check_out > date.today()
+    ]
 
 
 @transaction
@@ -308,8 +360,9 @@ def cancellable(session, sender: str, target: Optional[str], language: str) -> C
         if found is None:
             return CancellationOffer([reply("booking_not_found", number=target)], nothing_to_cancel=True)
         if found.status != "confirmed" or found.check_out <= date.today():
-            return CancellationOffer([refused(PanchayatError("booking_already_cancelled", number=target))],
-                                     nothing_to_cancel=True)
+            return CancellationOffer(
+                [refused(PanchayatError("booking_already_cancelled", number=target))], nothing_to_cancel=True
+            )
         upcoming = [found]
     else:
         upcoming = _upcoming(session, citizen)
@@ -317,11 +370,26 @@ def cancellable(session, sender: str, target: Optional[str], language: str) -> C
         return CancellationOffer([reply("cancellation_none")], nothing_to_cancel=True)
     lines = [(b.number, booking_line(BookingFacts.of(b), language)) for b in upcoming]
     if len(lines) > 1:
-        return CancellationOffer([reply("cancellation_pick", lines="\n".join(line for _n, line in lines),
-                                        buttons=[Button(number, number) for number, _line in lines[:10]])])
+        return CancellationOffer(
+            [
+                reply(
+                    "cancellation_pick",
+                    lines="\n".join(line for _n, line in lines),
+                    buttons=tuple(Button(number, number) for number, _line in lines[:10]),
+                )
+            ]
+        )
     number, line = lines[0]
-    return CancellationOffer([reply("cancellation_confirm", booking=line, buttons=[
-        Button(text(key, language), payload) for key, payload in CANCELLATION_BUTTONS.items()])], target=number)
+    return CancellationOffer(
+        [
+            reply(
+                "cancellation_confirm",
+                booking=line,
+                buttons=tuple(Button(text(key, language), payload) for key, payload in CANCELLATION_BUTTONS.items()),
+            )
+        ],
+        target=number,
+    )
 
 
 @transaction
