@@ -27,10 +27,10 @@ from panchayat.db import transaction
 from panchayat.drafts import store_document
 from panchayat.errors import PanchayatError
 from panchayat.fields import parse_field
-from panchayat.identifiers import parse_identifier
+from panchayat.identifiers import parse_application_number
 from panchayat.journeys import Button, Reply, reply
 from panchayat.models import Attachment
-from panchayat.services import Service, all_services, get_service
+from panchayat.services import Service, all_services, get_service, without_certificate_words
 
 # The summary's buttons: catalogue keys of their titles, and what pressing (or typing) one means.
 SUMMARY_BUTTONS = {"draft_button_submit": "/affirm", "draft_button_change": "/deny", "draft_button_cancel": "/cancel"}
@@ -44,6 +44,8 @@ def match_service(typed: str) -> Optional[str]:
     services = all_services()
     if typed in services:
         return typed
+    # "certificate" names no service by itself, though a service's name may have it.
+    typed = without_certificate_words(typed)
     found = match_option(typed, [{"value": code, "labels": [service.name["en"], service.name["bn"],
                                                             code.replace("_", " "), *service.also]}
                                  for code, service in services.items()])
@@ -350,7 +352,7 @@ def download(sender: str, typed: str, language: str, number: Optional[str] = Non
     """The citizen's own approved certificate `number` (as understood, else as written in `typed`;
     without one, their latest) rendered as a PDF under var/certificates. An application not yet
     approved gets its status; someone else's number gets the same answer as an unknown one."""
-    number = number or parse_identifier(typed or "", applications.APPLICATION_PREFIXES)
+    number = number or parse_application_number(typed or "")
     facts, replies = _certificate_facts(sender, number, language)
     if facts is None:
         return Download(replies)

@@ -11,7 +11,7 @@ from typing import Any, Callable, List, Optional
 
 from panchayat import applications, bookings, citizens
 from panchayat.db import transaction
-from panchayat.identifiers import parse_identifier
+from panchayat.identifiers import parse_application_number, parse_identifier
 from panchayat.journeys import Reply, applying, reply
 from panchayat.journeys.booking_a_room import BookingFacts, booking_line
 
@@ -52,13 +52,8 @@ def show(session, kind: RecordKind, sender: str, typed: str, language: str,
     return kind.describe_all(records[-LISTED:], language)
 
 
-def _application_number(typed: str) -> Optional[str]:
-    # The services' prefixes as they are now: a service added as data is found too.
-    return parse_identifier(typed, applications.APPLICATION_PREFIXES)
-
-
 APPLICATIONS = RecordKind(
-    number_in=_application_number,
+    number_in=parse_application_number,
     find_own=applications.find_own,
     list_own=lambda session, citizen: applications.list_applications(session, citizen=citizen),
     describe_one=applying.status_replies,
