@@ -9,7 +9,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.choosing_a_panchayat import AsksGramPanchayat
 from actions.common import FAILED, language_of, latest_entity, run_journey, send
 from actions.forms import PAUSED, PausableForm, pressed, resumed
-from panchayat.identifiers import parse_identifier
 from panchayat.journeys import complaining
 
 
@@ -93,23 +92,6 @@ class ActionFinishGrievance(Action):
         if tracker.get_slot(PAUSED):  # paused: what was written stays for when the citizen comes back
             return [SlotSet("grievance_answer", None), *resumed(tracker)]
         return [SlotSet("grievance_answer", None), SlotSet("grievance_draft", None)]
-
-
-class ActionShowGrievanceStatus(Action):
-    """One of the citizen's own complaints by its number, or all of them."""
-
-    def name(self) -> Text:
-        return "action_show_grievance_status"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        language = language_of(tracker)
-        number = latest_entity(tracker, "grievance_number") or parse_identifier(
-            tracker.latest_message.get("text") or "", ("GR",))
-        replies = await run_journey(dispatcher, language, complaining.show_own, tracker.sender_id, number, language)
-        if replies is not FAILED:
-            send(dispatcher, replies, language)
-        return []
 
 
 class ActionRateGrievance(Action):

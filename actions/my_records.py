@@ -1,4 +1,4 @@
-"""The citizen's own applications and bookings, by number or all of them: slot plumbing over
+"""The citizen's own applications, bookings and complaints, by number or all of them: slot plumbing over
 panchayat/journeys/my_records.py."""
 from typing import Any, Dict, List, Text
 
@@ -40,3 +40,10 @@ class ActionShowBookings(ShowsMyRecords, Action):
 
     def name(self) -> Text:
         return "action_show_bookings"
+
+
+class ActionShowGrievanceStatus(ShowsMyRecords, Action):
+    kind, entity = my_records.COMPLAINTS, "grievance_number"
+
+    def name(self) -> Text:
+        return "action_show_grievance_status"

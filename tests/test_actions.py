@@ -138,7 +138,7 @@ def test_database_failure_gives_a_polite_reply_without_details(tmp_path, monkeyp
 # --- status of what the citizen filed --------------------------------------------------
 
 from actions.applying import ActionShowServiceInfo  # noqa: E402
-from actions.complaining import ActionShowGrievanceStatus  # noqa: E402
+from actions.my_records import ActionShowGrievanceStatus  # noqa: E402
 from actions.my_records import ActionShowApplicationStatus, ActionShowBookings  # noqa: E402
 
 

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from panchayat import applications, citizens, db, grievances, seed
 from panchayat.errors import PanchayatError
-from panchayat.journeys import Reply, answering_notifications, complaining
+from panchayat.journeys import Reply, answering_notifications, complaining, my_records
 from panchayat.models import Attachment, Grievance, GrievanceUpdate
 from tests.conftest import snapshot
 
@@ -123,13 +123,13 @@ def test_dropping_at_the_summary_files_nothing(database):
 
 def test_someone_elses_complaint_reads_like_an_unknown_one(database):
     number = lodge_resolved(database, "demo-applicant-1")
-    (own,) = complaining.show_own("demo-applicant-1", number, "en")
+    (own,) = my_records.show(my_records.COMPLAINTS, "demo-applicant-1", "", "en", number)
     assert own.key == "grievance_status" and own.text("en").startswith(f"Complaint {number} (road)")
     assert "Filled" in own.text("en") and "1 (poor) to 5" in own.text("en")
 
-    assert complaining.show_own(STRANGER, number, "en") == [Reply("grievance_not_found", {"number": number})]
+    assert my_records.show(my_records.COMPLAINTS, STRANGER, "", "en", number) == [Reply("grievance_not_found", {"number": number})]
     unknown = "GR-2026-999999"
-    assert complaining.show_own(STRANGER, unknown, "en") == [Reply("grievance_not_found", {"number": unknown})]
+    assert my_records.show(my_records.COMPLAINTS, STRANGER, "", "en", unknown) == [Reply("grievance_not_found", {"number": unknown})]
 
 
 def test_the_list_holds_only_ones_own_complaints(database):
@@ -138,10 +138,10 @@ def test_the_list_holds_only_ones_own_complaints(database):
             session, citizen=citizens.get_or_create(session, "demo-applicant-1"))]
         others = [g.number for g in grievances.list_grievances(session) if g.number not in mine]
     mine.append(lodge_resolved(database, "demo-applicant-1"))
-    (listed,) = complaining.show_own("demo-applicant-1", None, "bn")
+    (listed,) = my_records.show(my_records.COMPLAINTS, "demo-applicant-1", "", "bn", None)
     assert listed.key == "my_grievances" and len(mine) >= 2
     assert all(n in listed.text("bn") for n in mine) and not any(n in listed.text("bn") for n in others)
-    assert complaining.show_own(STRANGER, None, "bn") == [Reply("no_grievances")]
+    assert my_records.show(my_records.COMPLAINTS, STRANGER, "", "bn", None) == [Reply("no_grievances")]
 
 
 # --- rating ----------------------------------------------------------------------------------

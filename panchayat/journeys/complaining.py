@@ -24,7 +24,6 @@ from panchayat.journeys import Button, Reply, reply
 CATEGORIES = ("street_light", "tube_well", "drinking_water", "drainage", "sanitation", "road", "other")
 MAX_DESCRIPTION = 1000
 # The list of the citizen's complaints shows at most this many, the newest.
-LISTED = 10
 
 # The buttons a question offers: catalogue keys of their titles, and what pressing (or typing)
 # one means. The actions read a typed title as its payload and pass it on as `button`.
@@ -274,27 +273,10 @@ def _summary(draft: Dict, gram_panchayat: str, language: str) -> Reply:
 
 # --- the citizen's own complaints ------------------------------------------------------------
 
-@db.transaction
-def show_own(session: Session, sender: str, number: Optional[str], language: str) -> List[Reply]:
-    """The citizen's complaint `number`, or (without a number) all of them: one in full, several
-    as a list of the newest. Someone else's number gets the same answer as an unknown one, so a
-    stranger learns nothing."""
-    citizen = citizens.get_or_create(session, sender)
-    if number:
-        grievance = grievances.find_own(session, number, citizen)
-        return [_status(grievance, language)] if grievance else [reply("grievance_not_found", number=number)]
-    own = grievances.list_grievances(session, citizen=citizen)
-    if not own:
-        return [reply("no_grievances")]
-    if len(own) == 1:  # one complaint: all about it, with what to do next
-        return [_status(own[0], language)]
-    lines = "\n".join(text("my_grievance_line", language, number=g.number,
-                           category=text(f"category_{g.category}", language),
-                           status=text(f"status_{g.status}", language)) for g in own[-LISTED:])
-    return [reply("my_grievances", lines=lines)]
 
-
-def _status(grievance, language: str) -> Reply:
+def status_reply(grievance, language: str) -> Reply:
+    """All about one complaint: its kind, date and state, the panchayat's note, and the rating
+    prompt while a resolved one waits for its rating."""
     note = (text("grievance_resolution_note", language, note=grievance.resolution_note)
             if grievance.resolution_note else "")
     if grievance.status == "resolved" and grievance.rating is None:
@@ -302,6 +284,14 @@ def _status(grievance, language: str) -> Reply:
     return reply("grievance_status", number=grievance.number, category=text(f"category_{grievance.category}", language),
                  date=day(grievance.created_at, language), status=text(f"status_{grievance.status}", language),
                  note=note)
+
+
+def list_replies(own: list, language: str) -> List[Reply]:
+    """The citizen's complaints, a line each."""
+    lines = "\n".join(text("my_grievance_line", language, number=g.number,
+                           category=text(f"category_{g.category}", language),
+                           status=text(f"status_{g.status}", language)) for g in own)
+    return [reply("my_grievances", lines=lines)]
 
 
 # --- rating a resolved complaint -------------------------------------------------------------

@@ -9,10 +9,10 @@ nothing from guessing.
 from dataclasses import dataclass
 from typing import Any, Callable, List, Optional
 
-from panchayat import applications, bookings, citizens
+from panchayat import applications, bookings, citizens, grievances
 from panchayat.db import transaction
 from panchayat.identifiers import parse_application_number, parse_identifier
-from panchayat.journeys import Reply, applying, reply
+from panchayat.journeys import Reply, applying, complaining, reply
 from panchayat.journeys.booking_a_room import BookingFacts, booking_line
 
 # Longest list shown: the newest ones.
@@ -79,4 +79,15 @@ BOOKINGS = RecordKind(
     describe_all=_bookings,
     not_found_key="booking_not_found",
     none_key="no_bookings",
+)
+
+
+COMPLAINTS = RecordKind(
+    number_in=lambda typed: parse_identifier(typed, ("GR",)),
+    find_own=grievances.find_own,
+    list_own=lambda session, citizen: grievances.list_grievances(session, citizen=citizen),
+    describe_one=lambda grievance, language: [complaining.status_reply(grievance, language)],
+    describe_all=complaining.list_replies,
+    not_found_key="grievance_not_found",
+    none_key="no_grievances",
 )
