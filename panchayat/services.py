@@ -15,6 +15,8 @@ from typing import Dict, Iterable, List, Optional, Tuple
 
 import yaml
 
+from panchayat.answers import stem, words
+from panchayat.bengali import phonetic_key
 from panchayat.errors import PanchayatError
 
 DEFINITIONS_DIR = Path(__file__).resolve().parent / "service_definitions"
@@ -23,6 +25,11 @@ DEFINITIONS_DIR = Path(__file__).resolve().parent / "service_definitions"
 EXTRA_DIRS_VARIABLE = "PANCHAYAT_SERVICE_DIRS"
 # Two to four capital letters: what users type before the year in a number (TN-2026-000045).
 PREFIX_PATTERN = re.compile(r"^[A-Z]{2,4}$")
+# Words that say "a certificate" without saying which one ("certificate", "শংসাপত্র", "praman
+# potro"): a service's name may contain them, but they never pick that service by themselves.
+CERTIFICATE_WORDS = ("certificate", "সার্টিফিকেট", "শংসাপত্র", "praman", "প্রমাণ", "potro", "পত্র", "প্রমাণপত্র")
+_CERTIFICATE_KEYS = {key for word in CERTIFICATE_WORDS for key in (phonetic_key(word), phonetic_key(stem(word)))
+                     if len(key) >= 3}  # a shorter key ("pt") would take ordinary words with it
 # What a certificate statement may name besides the service's fields.
 STATEMENT_EXTRAS = ("gp", "block", "district", "number")
 
@@ -198,3 +205,10 @@ def names_in_a_list(language: str) -> str:
     names = [service.in_sentence(language) for service in all_services().values()]
     joiner = " আর " if language == "bn" else " and "
     return joiner.join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else "".join(names)
+
+
+def without_certificate_words(typed: str) -> str:
+    """What names a service in `typed` once the words for "certificate" are left out ("basosthan
+    praman potro" -> "basosthan"; "notun certificate chai" -> "notun chai")."""
+    return " ".join(word for word in words(typed)
+                    if not {phonetic_key(word), phonetic_key(stem(word))} & _CERTIFICATE_KEYS)

@@ -11,7 +11,7 @@ import pytest
 import segno
 from pypdf import PdfReader
 
-from panchayat import catalogue, certificates, citizens, config, db, identifiers, journal, services
+from panchayat import catalogue, certificates, citizens, config, db, identifiers, services
 from panchayat.cli import main as cli
 from panchayat.journeys import applying
 from panchayat.models import GramPanchayat, Notification
@@ -111,6 +111,12 @@ def test_a_new_service_is_known_everywhere_once_its_file_is_there(tmp_path, monk
     assert catalogue.text("service_well_permission", "en") == "well permission"
     assert "কুয়োর অনুমতি" in services.names_in_a_list("bn")
     assert well.fee_paise == 3500 and well.button_title("en") == "Well permission"
+    # The NLU keeps the service entity's value and reads the number as an application's.
+    from nlu.components import closed_values, identifier_entity
+
+    assert "well_permission" in closed_values()["service"]
+    assert identifier_entity("ZQ-2026-000004") == "application_number"
+    assert identifier_entity("GH-2026-000004") == "booking_number"
 
 
 def test_a_new_service_from_application_to_a_verified_certificate(database, well_service, tmp_path, monkeypatch,
@@ -144,8 +150,9 @@ def test_a_new_service_from_application_to_a_verified_certificate(database, well
     with db.session_scope(database) as session:
         told = session.query(Notification).filter(Notification.recipient == SENDER,
                                                   Notification.kind == "application_approved").one()
-        # In the citizen's language (Bengali until they choose), with the service named by its definition.
-        assert "কুয়োর অনুমতি" in journal.render(told) and number in journal.render(told)
+        # The message names the service by its code; the catalogue has its name from the definition.
+        assert told.params["service"] == "well_permission" and told.params["number"] == number
+        assert catalogue.text(f"service_{told.params['service']}", told.language) == "কুয়োর অনুমতি"
         facts = certificates.facts(certificates.find(session, number))
     assert facts["valid_until"].year == facts["issued"].year + 2
 

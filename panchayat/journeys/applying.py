@@ -30,7 +30,8 @@ from panchayat.fields import parse_field
 from panchayat.identifiers import parse_application_number
 from panchayat.journeys import Button, Reply, reply
 from panchayat.models import Attachment
-from panchayat.services import Service, all_services, get_service, without_certificate_words
+from panchayat.services import (Service, all_services, get_service, names_in_a_list,
+                                without_certificate_words)
 
 # The summary's buttons: catalogue keys of their titles, and what pressing (or typing) one means.
 SUMMARY_BUTTONS = {"draft_button_submit": "/affirm", "draft_button_change": "/deny", "draft_button_cancel": "/cancel"}
@@ -109,7 +110,7 @@ def choose_service(typed: str, draft: Optional[Dict], language: str) -> ServiceC
     when it already holds answers."""
     code = match_service(typed)
     if code is None:
-        return ServiceChosen(None, draft, [reply("draft_unknown_service")])
+        return ServiceChosen(None, draft, [reply("draft_unknown_service", services=names_in_a_list(language))])
     title = get_service(code).title(language)
     if draft and draft.get("service") == code and (draft["fields"] or draft["documents"]):
         return ServiceChosen(code, draft, [reply("draft_resume", service=title)])
