@@ -4,7 +4,7 @@ import asyncio
 import pytest
 
 from actions.choosing_a_panchayat import ActionChangeLanguage, ActionIdentifyCitizen, ActionSetPanchayat, ValidateGpForm
-from actions.panchayat_info import ActionShowPanchayatInfo
+from actions.reading_panchayat_info import ActionShowPanchayatInfo
 from panchayat import db
 from panchayat.citizens import find_citizen
 from panchayat.seed import DEMO_CITIZEN

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 from pypdf import PdfReader
 
-from actions.pay_documents import ActionSendPayDocument, ValidatePayForm, pay_request
+from actions.getting_pay_documents import ActionSendPayDocument, ValidatePayForm, pay_request
 from panchayat import db, employees
 
 EMPLOYEE_PHONE = "910000000001"  # DEMO-EMP-001 in the demo data
