@@ -1,11 +1,15 @@
-"""Shared fixtures: real databases (a temporary SQLite file and a fresh PostgreSQL database),
-and the dispatcher, tracker and domain that Rasa actions are called with."""
+"""Shared fixtures: real databases (a temporary SQLite file and a fresh PostgreSQL database, each
+a copy of a template migrated and seeded once per session), and the dispatcher, tracker and
+domain that Rasa actions are called with."""
 import asyncio
 import os
+import shutil
+import sqlite3
 import threading
 import uuid
+from contextlib import closing
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 import yaml
@@ -17,26 +21,112 @@ ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
-def _create_pg_database() -> str:
-    name = f"panchayat_test_{uuid.uuid4().hex[:10]}"
+def _pg_url(name: str) -> str:
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def _pg_admin(statement: str) -> None:
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
+            connection.execute(text(statement))
     except Exception as error:  # pragma: no cover - a machine without the service
         pytest.fail(f"PostgreSQL is needed for these tests ({PG_ADMIN_URL}): {error}")
     finally:
         admin.dispose()
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def _create_pg_database(template: Optional[str] = None) -> str:
+    """A new PostgreSQL database, empty or a copy of `template`; returns its URL."""
+    name = f"panchayat_test_{uuid.uuid4().hex[:10]}"
+    _pg_admin(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+    return _pg_url(name)
 
 
 def _drop_pg_database(url: str) -> None:
     db.dispose_engines()
     name = url.rsplit("/", 1)[1]
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class Templates:
+    """Migrated databases, with and without the demo data, built once per test session and
+    engine; each test gets its own copy (a copied SQLite file, a PostgreSQL database created
+    from the template), so tests stay isolated without migrating and seeding every time."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        # Unique per session: several sessions may share one PostgreSQL server at once.
+        self.prefix = f"panchayat_template_{uuid.uuid4().hex[:10]}"
+        self.built: Dict[Tuple[str, bool], str] = {}
+        self.pg_templates: List[str] = []
+
+    def copy(self, engine: str, seeded: bool, folder: Path) -> str:
+        """The URL of a new database of `engine` ("sqlite" or "postgresql") for one test."""
+        template = self.built.get((engine, seeded))
+        if template is None:
+            template = self.built[(engine, seeded)] = self._build(engine, seeded)
+        if engine == "postgresql":
+            return _create_pg_database(template=template)
+        target = folder / "panchayat.db"
+        if target.exists():
+            target = folder / f"panchayat-{uuid.uuid4().hex[:6]}.db"
+        shutil.copyfile(template, target)
+        return f"sqlite:///{target}"
+
+    def _build(self, engine: str, seeded: bool) -> str:
+        """Migrates (and seeds) a template; returns its file path or PostgreSQL database name."""
+        kind = "seeded" if seeded else "migrated"
+        if engine == "postgresql":
+            name = f"{self.prefix}_{kind}"
+            self.pg_templates.append(name)
+            _pg_admin(f'CREATE DATABASE "{name}"')
+            url = _pg_url(name)
+        else:
+            path = self.folder / f"{kind}.db"
+            url = f"sqlite:///{path}"
+        migrate.upgrade(url)
+        if seeded:
+            with db.session_scope(url) as session:
+                seed.seed_demo(session)
+        # No connection may stay open: PostgreSQL copies only a template nobody is connected to,
+        # and SQLite's write-ahead log must be folded back into the one file that is copied.
+        db.dispose_engines()
+        if engine == "postgresql":
+            return name
+        with closing(sqlite3.connect(path)) as connection:
+            connection.execute("PRAGMA journal_mode=DELETE")
+        return str(path)
+
+    def drop(self) -> None:
+        for name in self.pg_templates:
+            _drop_pg_database(_pg_url(name))
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory) -> Iterator[Templates]:
+    built = Templates(tmp_path_factory.mktemp("templates"))
+    yield built
+    built.drop()
+
+
+@pytest.fixture
+def new_database(templates, tmp_path, monkeypatch) -> Iterator[Callable[..., str]]:
+    """Makes a migrated database of an engine for this test, with the demo data unless
+    seeded=False, sets it as DATABASE_URL and removes it after the test."""
+    made: List[str] = []
+
+    def make(engine: str, seeded: bool = True) -> str:
+        url = templates.copy(engine, seeded, tmp_path)
+        made.append(url)
+        monkeypatch.setenv("DATABASE_URL", url)
+        return url
+
+    yield make
+    db.dispose_engines()
+    for url in made:
+        if url.startswith("postgresql"):
+            _drop_pg_database(url)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -53,25 +143,22 @@ def empty_database(request, tmp_path, monkeypatch) -> Iterator[str]:
         _drop_pg_database(url)
 
 
-@pytest.fixture
-def database(empty_database) -> str:
-    """A migrated database with the LGD reference data and the demo data."""
-    migrate.upgrade(empty_database)
-    with db.session_scope(empty_database) as session:
-        seed.seed_demo(session)
-    return empty_database
+@pytest.fixture(params=["sqlite", "postgresql"])
+def migrated_database(request, new_database) -> str:
+    """A migrated database of each kind without any data; also set as DATABASE_URL."""
+    return new_database(request.param, seeded=False)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request, new_database) -> str:
+    """A migrated database of each kind with the LGD reference data and the demo data."""
+    return new_database(request.param)
 
 
 @pytest.fixture
-def sqlite_database(tmp_path, monkeypatch) -> Iterator[str]:
+def sqlite_database(new_database) -> str:
     """A migrated and seeded SQLite database only, for tests of the dialogue layer."""
-    url = f"sqlite:///{tmp_path / 'panchayat.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    migrate.upgrade(url)
-    with db.session_scope(url) as session:
-        seed.seed_demo(session)
-    yield url
-    db.dispose_engines()
+    return new_database("sqlite")
 
 
 def snapshot(url: str) -> Dict[str, List[tuple]]:

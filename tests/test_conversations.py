@@ -9,6 +9,7 @@ import pytest
 
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.servers
 OVERALL, EACH = 0.98, 0.95
 
 

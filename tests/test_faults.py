@@ -11,10 +11,10 @@ from typing import List
 import pytest
 from rasa.core.channels.channel import UserMessage
 
-from connectors import graph_fake
-from connectors.whatsapp import WhatsAppInput, WhatsAppSettings
-from panchayat import migrate
-from tests.conftest import ROOT, _create_pg_database, _drop_pg_database
+from connectors.whatsapp import WhatsAppInput
+from connectors.whatsapp.settings import WhatsAppSettings
+from simulator import graph_fake
+from tests.conftest import ROOT
 
 sys.path.insert(0, str(ROOT))
 from deploy.lock_store import FailoverRedisLockStore  # noqa: E402
@@ -28,13 +28,9 @@ SENDER = "919800000077"
 
 
 @pytest.fixture
-def postgres_channel_db(monkeypatch):
+def postgres_channel_db(new_database) -> str:
     """A migrated PostgreSQL database that the channels claim message ids in (DATABASE_URL)."""
-    url = _create_pg_database()
-    monkeypatch.setenv("DATABASE_URL", url)
-    migrate.upgrade(url)
-    yield url
-    _drop_pg_database(url)
+    return new_database("postgresql", seeded=False)
 
 
 class Servers:

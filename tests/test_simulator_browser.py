@@ -22,6 +22,7 @@ import requests
 
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.servers
 MODEL = ROOT / "models" / "panchayat.tar.gz"
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 # Not 5005/5055 (make run) nor 5105/5155 (tests/test_assistant.py): both may run meanwhile.
