@@ -12,6 +12,7 @@ import requests
 
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.servers
 MODEL = ROOT / "models" / "panchayat.tar.gz"
 RASA_PORT, ACTION_PORT = 5105, 5155
 SIGNING_KEY = "test-signing-key"

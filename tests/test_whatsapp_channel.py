@@ -43,7 +43,7 @@ from connectors.whatsapp_messages import (
     split_text,
 )
 from tests.conftest import LoopThread
-from panchayat import channel_records, db, migrate
+from panchayat import channel_records, db
 from panchayat.catalogue import text as catalogue_text
 from panchayat.channel_records import WhatsAppInbound, WhatsAppOutbound
 from panchayat.models import Citizen
@@ -191,7 +191,7 @@ class Harness:
 
 
 @pytest.fixture
-def make_harness(loop_thread, tmp_path, monkeypatch):
+def make_harness(loop_thread, tmp_path, monkeypatch, new_database):
     # Several Sanic apps in one process, as sanic-testing runs them: the touch-up of Sanic's
     # internals then starts from the original code each time, and app names may repeat.
     monkeypatch.setattr(Sanic, "test_mode", True)
@@ -199,9 +199,7 @@ def make_harness(loop_thread, tmp_path, monkeypatch):
 
     def build(database_url: Optional[str] = None, **overrides: Any) -> Harness:
         if database_url is None:
-            database_url = f"sqlite:///{tmp_path / 'panchayat.db'}"
-            monkeypatch.setenv("DATABASE_URL", database_url)
-        migrate.upgrade(database_url)
+            database_url = new_database("sqlite", seeded=False)
         harness = Harness(loop_thread, database_url, tmp_path, **overrides)
         harnesses.append(harness)
         return harness
@@ -362,8 +360,8 @@ def test_a_webhook_for_another_business_number_is_ignored(harness):
     assert status == 200 and harness.dialogue.received == []
 
 
-def test_redelivery_after_processing_produces_nothing_on_each_database(make_harness, empty_database):
-    harness = make_harness(empty_database)
+def test_redelivery_after_processing_produces_nothing_on_each_database(make_harness, migrated_database):
+    harness = make_harness(migrated_database)
     harness.dialogue.answer = lambda message: [{"text": "Your application is under review."}]
     message = graph_fake.text_message(RINA, "status")
     body = graph_fake.encode(graph_fake.webhook([message]))
@@ -377,30 +375,28 @@ def test_redelivery_after_processing_produces_nothing_on_each_database(make_harn
     assert row.wamid == message["id"] and row.processed and row.sender_hash == number_hash(APP_SECRET, RINA)
 
 
-def test_claiming_a_message_id_is_exclusive_under_concurrency(empty_database):
-    migrate.upgrade(empty_database)
+def test_claiming_a_message_id_is_exclusive_under_concurrency(migrated_database):
 
     def claim(_):
-        with db.session_scope(empty_database) as session:
+        with db.session_scope(migrated_database) as session:
             return channel_records.claim_inbound(session, "wamid.SAME", "hash", "text")
 
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(claim, range(8)))
     assert results.count(True) == 1 and results.count(False) == 7
-    with db.session_scope(empty_database) as session:
+    with db.session_scope(migrated_database) as session:
         assert session.execute(select(WhatsAppInbound)).scalars().all()[0].processed is False
 
 
-def test_delivery_receipts_never_go_back_a_stage(empty_database):
-    migrate.upgrade(empty_database)
-    with db.session_scope(empty_database) as session:
+def test_delivery_receipts_never_go_back_a_stage(migrated_database):
+    with db.session_scope(migrated_database) as session:
         channel_records.record_outbound(session, recipient_hash="h", kind="text", provider_message_id="wamid.X")
-    with db.session_scope(empty_database) as session:
+    with db.session_scope(migrated_database) as session:
         assert channel_records.record_status(session, "wamid.X", "read")
         assert channel_records.record_status(session, "wamid.X", "delivered")
         assert not channel_records.record_status(session, "wamid.X", "deleted")
         assert not channel_records.record_status(session, "wamid.unknown", "read")
-    with db.session_scope(empty_database) as session:
+    with db.session_scope(migrated_database) as session:
         assert session.execute(select(WhatsAppOutbound.status)).scalar() == "read"
 
 
