@@ -1,1 +1,2 @@
-"""Rasa input channels: certificate verification (and, later, WhatsApp)."""
+"""The channels: certificate verification (verify.py), WhatsApp (whatsapp/) and the notification
+worker that delivers the outbox over WhatsApp (notifier.py)."""

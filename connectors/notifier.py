@@ -6,26 +6,22 @@
 It reads the channel's credentials from WHATSAPP_* (docs/contracts/whatsapp.md) and the database
 from DATABASE_URL. In-process: `await deliver_once(settings, url, now)` -> DeliveryReport.
 
-Claiming. A row is claimed before anything is sent, in its own committed transaction: a
-conditional UPDATE moves it from `pending` (whose `next_attempt_at` has come) to `sending`
-with a fresh `claim_token` and `claimed_at`; on PostgreSQL the row is first locked with
-SELECT ... FOR UPDATE SKIP LOCKED, so a second worker passes over it instead of waiting.
-Only the worker whose UPDATE changed the row sends it, so two workers never send one row.
-The result is written back only under the same token: a worker that lost its claim changes
-nothing.
+The outbox itself (claims with a lease, writing the outcome back, attempts and backoff) is
+panchayat.outbox; this worker decides what to send and sends it, calling the outbox in a
+worker thread (`in_thread`).
 
 Crashes. A `sending` row whose claim is older than the lease (NOTIFIER_LEASE_SECONDS) was
 left by a worker that died, and may be claimed again. It is not simply resent: every message
 the Graph API accepts is recorded in `whatsapp_outbound` with the notification's id, in a
 transaction of its own right after the acceptance (and the main message's id is also kept on
-the notification when a later part fails). Before sending, the worker reads that record and
-sends only the parts not yet accepted (text or template; document). So a notification is
+the notification when a later part fails). The claim says which parts the provider already
+accepted, and only the others are sent (text or template; document). So a notification is
 resent only when the provider accepted it but the worker died before that one write: a
 window of milliseconds, in which a duplicate is preferred to a lost message.
 
 Which message. Inside the 24-hour customer-service window (the citizen's last inbound
 message less than 24 hours ago, minus a small margin for the time in flight) the
-notification goes as plain text in the citizen's language (`journal.render`), followed by
+notification goes as plain text in the citizen's language (`outbox.render`), followed by
 its document if it has one. Outside the window only an approved template may be sent:
 
     WHATSAPP_TEMPLATE_<KIND>      template for one kind (e.g. WHATSAPP_TEMPLATE_GRIEVANCE_RESOLVED)
@@ -56,28 +52,18 @@ import logging
 import os
 import signal
 import sys
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Union
 
-from sqlalchemy import and_, or_, select, update
-
-from connectors.whatsapp import (
-    WA_ID,
-    GraphClient,
-    GraphError,
-    OutboundRecorder,
-    WhatsAppSettings,
-    mask_number,
-    number_hash,
-)
-from connectors.whatsapp_messages import Option, shorten
-from panchayat import channel_records, config, db, journal
-from panchayat.channel_records import WhatsAppOutbound
-from panchayat.models import Notification, utcnow
+from connectors.whatsapp.graph_api import WA_ID, GraphClient, GraphError
+from connectors.whatsapp.outbound import OutboundRecorder
+from connectors.whatsapp.payloads import shorten
+from connectors.whatsapp.redact import mask_number
+from connectors.whatsapp.settings import WhatsAppSettings
+from panchayat import config, outbox
+from panchayat.journeys import in_thread
 
 logger = logging.getLogger(__name__)
 
@@ -92,9 +78,6 @@ WINDOW_CLOSED_CODE = 131047
 # Meta refuses a template parameter with a line break, a tab or more than four spaces in a row,
 # and a body longer than 1024 characters (the fixed words of our templates included).
 TEMPLATE_PARAMETER_LIMIT = 900
-# Candidates read per query; the claim itself is taken row by row.
-CANDIDATE_BATCH = 50
-MAIN_KINDS = frozenset({"text", "template"})
 
 # The notification being delivered in this task: the recorder ties each outbound record to it.
 _delivering: contextvars.ContextVar[Optional[int]] = contextvars.ContextVar("notifier_delivering", default=None)
@@ -142,11 +125,12 @@ class NotifierPolicy:
     def template_language(self, language: str) -> str:
         return self.template_languages.get(language) or self.template_languages.get("en") or "en_US"
 
+    @property
+    def retry(self) -> outbox.Retry:
+        return outbox.Retry(self.max_attempts, self.retry_seconds, self.retry_max_seconds)
+
     def retry_delay(self, attempts: int, retry_after: Optional[float] = None) -> timedelta:
-        seconds = min(self.retry_seconds * 2 ** max(0, attempts - 1), self.retry_max_seconds)
-        if retry_after:
-            seconds = max(seconds, min(retry_after, self.retry_max_seconds))
-        return timedelta(seconds=seconds)
+        return self.retry.delay(attempts, retry_after)
 
 
 def _int(environ: Mapping[str, str], name: str, default: int) -> int:
@@ -154,6 +138,11 @@ def _int(environ: Mapping[str, str], name: str, default: int) -> int:
         return int(environ.get(name, default))
     except (TypeError, ValueError):
         return default
+
+
+def in_service_window(last_inbound_at: Optional[datetime], now: datetime) -> bool:
+    """Whether a plain message may still go: the citizen wrote less than 24 hours ago (less the margin)."""
+    return last_inbound_at is not None and now - last_inbound_at < SERVICE_WINDOW - WINDOW_MARGIN
 
 
 def template_parameter(text: str) -> str:
@@ -171,154 +160,8 @@ class NotificationRecorder(OutboundRecorder):
     worst a duplicate after a crash.
     """
 
-    def __init__(self, hash_key: str, url: Optional[str]) -> None:
-        super().__init__(hash_key)
-        self.url = url
-
-    async def sent(self, to: str, kind: str, message_id: str, menu: Optional[Sequence[Option]] = None) -> None:
-        await self._store(to, kind=kind, provider_message_id=message_id, menu=menu)
-
-    async def failed(self, to: str, kind: str, error: str) -> None:
-        await self._store(to, kind=kind, provider_message_id=None, status="failed", error=error)
-
-    async def _store(self, to: str, **row: Any) -> None:
-        row["notification_id"] = _delivering.get()
-
-        def write() -> None:
-            with db.session_scope(self.url) as session:
-                channel_records.record_outbound(session, recipient_hash=number_hash(self.hash_key, to), **row)
-
-        try:
-            await asyncio.get_running_loop().run_in_executor(None, write)
-        except Exception as error:
-            logger.error("notifier: could not record an outbound %s of notification %s: %s", row.get("kind"),
-                         row["notification_id"], type(error).__name__)
-
-
-# --- Claims (synchronous: run in a worker thread) ---------------------------------------------
-
-
-@dataclass
-class Claim:
-    """A notification this worker holds, with what is needed to send it."""
-
-    id: int
-    token: str
-    recipient: str
-    language: str
-    kind: str
-    attempts: int
-    document_path: Optional[str]
-    text: Optional[str]
-    render_error: Optional[str]
-    in_window: bool
-    # Parts the provider already accepted in an earlier run: "text", "template", "document".
-    sent_parts: FrozenSet[str]
-    main_message_id: Optional[str]
-    taken_over: bool  # the claim of a worker that stopped before finishing
-
-
-def _due(now: datetime):
-    return and_(Notification.status == "pending",
-                or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now))
-
-
-def _abandoned(now: datetime, lease: timedelta):
-    return and_(Notification.status == "sending",
-                or_(Notification.claimed_at.is_(None), Notification.claimed_at < now - lease))
-
-
-def _claimable(now: datetime, lease: timedelta):
-    return or_(_due(now), _abandoned(now, lease))
-
-
-def candidates(url: Optional[str], now: datetime, lease: timedelta, after_id: int) -> List[Tuple[int, str, str]]:
-    """(id, recipient, status) of rows that may be claimed, oldest first, after `after_id`."""
-    with db.session_scope(url) as session:
-        rows = session.execute(
-            select(Notification.id, Notification.recipient, Notification.status)
-            .where(Notification.id > after_id, _claimable(now, lease))
-            .order_by(Notification.id).limit(CANDIDATE_BATCH)
-        ).all()
-    return [tuple(row) for row in rows]
-
-
-def claim(url: Optional[str], notification_id: int, now: datetime, lease: timedelta,
-          app_secret: str) -> Optional[Claim]:
-    """Takes one row for this worker, or None when another worker has it (or it is no longer due).
-
-    Committed before anything is sent: a crash after this point leaves a `sending` row that
-    only the lease releases.
-    """
-    with db.session_scope(url) as session:
-        if session.get_bind().dialect.name == "postgresql":
-            # Another worker's claim in progress: pass over it rather than queue behind it.
-            locked = session.execute(
-                select(Notification.id).where(Notification.id == notification_id, _claimable(now, lease))
-                .with_for_update(skip_locked=True)
-            ).scalar_one_or_none()
-            if locked is None:
-                return None
-        # Writes first, no read: on SQLite the transaction then starts by taking the write lock
-        # (a read transaction cannot be upgraded once another worker has written).
-        token = uuid.uuid4().hex
-        taken_over = False
-        for condition in _due(now), _abandoned(now, lease):
-            changed = session.execute(
-                update(Notification)
-                .where(Notification.id == notification_id, condition)
-                .values(status="sending", claim_token=token, claimed_at=now)
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            if changed == 1:
-                break
-            taken_over = True
-        else:
-            return None
-        notification = session.get(Notification, notification_id)
-        sent = session.execute(
-            select(WhatsAppOutbound.kind, WhatsAppOutbound.provider_message_id)
-            .where(WhatsAppOutbound.notification_id == notification_id,
-                   WhatsAppOutbound.provider_message_id.isnot(None))
-            .order_by(WhatsAppOutbound.id)
-        ).all()
-        sent_parts = frozenset(kind for kind, _ in sent)
-        main_message_id = next((message_id for kind, message_id in sent if kind in MAIN_KINDS),
-                               notification.provider_message_id)
-        if main_message_id and not sent_parts & MAIN_KINDS:
-            # The record was lost but the notification kept the id after a partial delivery.
-            sent_parts |= {"text"}
-        text, render_error = None, None
-        try:
-            text = journal.render(notification)
-        except Exception as error:  # an unknown kind or a missing parameter: no retry will help
-            render_error = f"cannot render {notification.kind!r}: {type(error).__name__}: {error}"
-        last = channel_records.last_inbound_at(session, number_hash(app_secret, notification.recipient))
-        return Claim(
-            id=notification.id, token=token, recipient=notification.recipient, language=notification.language,
-            kind=notification.kind, attempts=notification.attempts, document_path=notification.document_path,
-            text=text, render_error=render_error,
-            in_window=last is not None and now - last < SERVICE_WINDOW - WINDOW_MARGIN,
-            sent_parts=sent_parts, main_message_id=main_message_id, taken_over=taken_over,
-        )
-
-
-def finish(url: Optional[str], held: Claim, values: Dict[str, Any]) -> bool:
-    """Writes the outcome, only while the claim is still ours; False when it was lost."""
-    values = dict(values, claim_token=None, claimed_at=None)
-    with db.session_scope(url) as session:
-        changed = session.execute(
-            update(Notification)
-            .where(Notification.id == held.id, Notification.status == "sending",
-                   Notification.claim_token == held.token)
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-    return changed == 1
-
-
-def _in_thread(function: Callable, *args: Any) -> Any:
-    return asyncio.get_running_loop().run_in_executor(None, partial(function, *args))
+    def _row(self, **row: Any) -> Dict[str, Any]:
+        return dict(row, notification_id=_delivering.get())
 
 
 # --- Delivery --------------------------------------------------------------------------------
@@ -351,7 +194,7 @@ class Notifier:
         self.settings = settings
         self.url = url
         self.policy = policy or NotifierPolicy.from_environ()
-        self.client = GraphClient(settings, recorder=NotificationRecorder(settings.app_secret, url))
+        self.client = GraphClient(settings, NotificationRecorder(settings.app_secret, url))
 
     async def close(self) -> None:
         await self.client.close()
@@ -364,7 +207,8 @@ class Notifier:
         lease = timedelta(seconds=self.policy.lease_seconds)
         after_id = 0
         while not (stop and stop.is_set()):
-            batch = await _in_thread(candidates, self.url, fixed_now or utcnow(), lease, after_id)
+            batch = await in_thread(outbox.candidates, fixed_now or datetime.utcnow(), lease, after_id,
+                                    database_url=self.url)
             if not batch:
                 break
             for notification_id, recipient, _status in batch:
@@ -374,15 +218,16 @@ class Notifier:
                 if not WA_ID.match(recipient or ""):
                     report.skipped += 1
                     continue
-                moment = fixed_now or utcnow()
-                held = await _in_thread(claim, self.url, notification_id, moment, lease, self.settings.app_secret)
+                moment = fixed_now or datetime.utcnow()
+                held = await in_thread(outbox.claim, notification_id, moment, lease, self.settings.app_secret,
+                                       database_url=self.url)
                 if held is not None:
                     await self._deliver(held, moment, report)
         if report.sent or report.failed or report.retrying or report.recovered:
             logger.info("notifier: %s", report.summary())
         return report
 
-    async def _deliver(self, held: Claim, now: datetime, report: DeliveryReport) -> None:
+    async def _deliver(self, held: outbox.Claim, now: datetime, report: DeliveryReport) -> None:
         to = held.recipient
         if held.taken_over:
             logger.warning("notifier: notification %d was left mid-delivery by a worker that stopped; parts "
@@ -392,7 +237,7 @@ class Notifier:
         document = self._document(held)
         if isinstance(document, str):
             return await self._fail(held, now, report, document, retryable=False)
-        main_done = bool(held.sent_parts & MAIN_KINDS)
+        main_done = bool(held.sent_parts & outbox.MAIN_KINDS)
         # A template with the document as its header carries both parts.
         document_done = document is None or bool(held.sent_parts & {"document", "template"})
         if main_done and document_done:
@@ -402,7 +247,7 @@ class Notifier:
         main_id = held.main_message_id
         token = _delivering.set(held.id)
         try:
-            in_window = held.in_window
+            in_window = in_service_window(held.last_inbound_at, now)
             if not main_done and in_window:
                 try:
                     main_id = (await self.client.send_text(to, held.text))[0]
@@ -413,7 +258,7 @@ class Notifier:
                     logger.info("notifier: the window of %s had closed; notification %d goes as a template",
                                 mask_number(to), held.id)
                     in_window = False
-            if not in_window and not document_done:
+            if not in_window and document is not None and not document_done:
                 # Outside the window a plain document would be refused: one template carries both
                 # (and repeats the text when only the document was still owed).
                 template_id = await self._send_document_template(held, document)
@@ -424,7 +269,7 @@ class Notifier:
                     to, self.policy.template_for(held.kind), self.policy.template_language(held.language),
                     [template_parameter(held.text)])
                 main_done = True
-            if not document_done:
+            if document is not None and not document_done:
                 await self.client.send_document(to, document, filename=document.name)
         except GraphError as error:
             await self._fail(held, now, report, self.client.describe_error(error), error.retryable,
@@ -438,7 +283,7 @@ class Notifier:
             _delivering.reset(token)
         await self._finish_sent(held, now, report, main_id)
 
-    def _document(self, held: Claim) -> Optional[Any]:
+    def _document(self, held: outbox.Claim) -> Union[Path, str, None]:
         """The document to send (a Path), None when there is none, or why it cannot be sent."""
         if not held.document_path:
             return None
@@ -453,7 +298,7 @@ class Notifier:
             return "document missing"
         return path
 
-    async def _send_document_template(self, held: Claim, document: Path) -> str:
+    async def _send_document_template(self, held: outbox.Claim, document: Path) -> str:
         media_id = await self.client.upload_media(document, "application/pdf", document.name)
         template = {
             "name": self.policy.document_template,
@@ -467,13 +312,9 @@ class Notifier:
         return await self.client.send_message(held.recipient, {"type": "template", "template": template},
                                               "template")
 
-    async def _finish_sent(self, held: Claim, now: datetime, report: DeliveryReport, main_id: Optional[str],
-                           recovered: bool = False) -> None:
-        values = {"status": "sent", "sent_at": now, "provider_message_id": main_id, "last_error": None,
-                  "next_attempt_at": None}
-        if not recovered:
-            values["attempts"] = held.attempts + 1
-        if not await _in_thread(finish, self.url, held, values):
+    async def _finish_sent(self, held: outbox.Claim, now: datetime, report: DeliveryReport,
+                           main_id: Optional[str], recovered: bool = False) -> None:
+        if not await in_thread(outbox.finish_sent, held, now, main_id, recovered, database_url=self.url):
             report.lost.append(held.id)
             logger.warning("notifier: notification %d was sent but its claim had expired; "
                            "raise NOTIFIER_LEASE_SECONDS", held.id)
@@ -482,29 +323,21 @@ class Notifier:
         logger.info("notifier: notification %d (%s) %s %s", held.id, held.kind,
                     "was already delivered to" if recovered else "sent to", mask_number(held.recipient))
 
-    async def _fail(self, held: Claim, now: datetime, report: DeliveryReport, reason: str, retryable: bool,
+    async def _fail(self, held: outbox.Claim, now: datetime, report: DeliveryReport, reason: str, retryable: bool,
                     main_id: Optional[str] = None, retry_after: Optional[float] = None) -> None:
-        attempts = held.attempts + 1
-        values: Dict[str, Any] = {"attempts": attempts, "last_error": reason[:1000]}
-        if main_id:
-            # Kept so that a retry does not send the text again even if its record was lost.
-            values["provider_message_id"] = main_id
-        again = retryable and attempts < self.policy.max_attempts
-        if again:
-            values.update(status="pending", next_attempt_at=now + self.policy.retry_delay(attempts, retry_after))
-        else:
-            values.update(status="failed", next_attempt_at=None)
-        if not await _in_thread(finish, self.url, held, values):
+        failure = await in_thread(outbox.finish_failed, held, now, reason, retryable, self.policy.retry, main_id,
+                                  retry_after, database_url=self.url)
+        if failure is None:
             report.lost.append(held.id)
             return
-        (report.retrying if again else report.failed).append(held.id)
-        if again:
+        (report.retrying if failure.retrying else report.failed).append(held.id)
+        if failure.next_attempt_at is not None:
             logger.warning("notifier: notification %d to %s not sent (attempt %d of %d, next at %s): %s",
-                           held.id, mask_number(held.recipient), attempts, self.policy.max_attempts,
-                           values["next_attempt_at"].isoformat(timespec="seconds"), reason)
+                           held.id, mask_number(held.recipient), failure.attempts, self.policy.max_attempts,
+                           failure.next_attempt_at.isoformat(timespec="seconds"), reason)
         else:
             logger.error("notifier: notification %d to %s failed after %d attempt(s): %s", held.id,
-                         mask_number(held.recipient), attempts, reason)
+                         mask_number(held.recipient), failure.attempts, reason)
 
 
 async def deliver_once(settings: WhatsAppSettings, url: Optional[str] = None, now: Optional[datetime] = None,

@@ -5,7 +5,6 @@
 Anyone may ask (the QR code on a certificate leads here); the answer names only
 what the certificate itself prints.
 """
-import asyncio
 import html
 from typing import Any, Awaitable, Callable
 
@@ -13,14 +12,9 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from panchayat import certificates, db
+from panchayat import certificates
 from panchayat.catalogue import text
-
-
-
-def _verify(payload: str) -> dict:
-    with db.session_scope() as session:
-        return certificates.verify(session, payload)
+from panchayat.journeys import in_thread
 
 
 class CertificateVerification(InputChannel):
@@ -38,8 +32,7 @@ class CertificateVerification(InputChannel):
         @verification.route("/certificate", methods=["GET"])
         async def certificate(request: Request) -> response.HTTPResponse:
             payload = request.args.get("c", "")[:2000]
-            loop = asyncio.get_running_loop()
-            answer = await loop.run_in_executor(None, _verify, payload)
+            answer = await in_thread(certificates.check, payload)
             if "text/html" in request.headers.get("accept", ""):
                 bn, en = (text(f"verify_{answer['result']}", lang) for lang in ("bn", "en"))
                 details = "".join(f"<li>{html.escape(k)}: {html.escape(str(v))}</li>"

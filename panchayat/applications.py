@@ -5,7 +5,7 @@ from typing import Dict, List, Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from panchayat import journal
+from panchayat import journal, outbox
 from panchayat.directory import officials_by_role
 from panchayat.errors import PanchayatError
 from panchayat.identifiers import next_identifier, parse_identifier
@@ -114,8 +114,8 @@ def _move(session: Session, application: Application, to_status: str, actor: str
 
 def start_review(session: Session, application: Application, actor: str) -> None:
     _move(session, application, "under_review", actor, None)
-    journal.notify(session, application.citizen, "application_under_review", number=application.number,
-                   service=application.service)
+    outbox.notify(session, application.citizen, "application_under_review", number=application.number,
+                  service=application.service)
 
 
 def approve(session: Session, application: Application, actor: str) -> Certificate:
@@ -135,8 +135,8 @@ def approve(session: Session, application: Application, actor: str) -> Certifica
         signatory_designation=service.signatory_role,
     )
     session.add(certificate)
-    journal.notify(session, application.citizen, "application_approved", number=application.number,
-                   service=application.service)
+    outbox.notify(session, application.citizen, "application_approved", number=application.number,
+                  service=application.service)
     session.flush()
     return certificate
 
@@ -146,8 +146,8 @@ def reject(session: Session, application: Application, actor: str, reason: str) 
     if not reason:
         raise PanchayatError("reason_required")
     _move(session, application, "rejected", actor, reason)
-    journal.notify(session, application.citizen, "application_rejected", number=application.number,
-                   service=application.service, reason=reason)
+    outbox.notify(session, application.citizen, "application_rejected", number=application.number,
+                  service=application.service, reason=reason)
 
 
 def _years_later(start: date, years: int) -> date:

@@ -6,7 +6,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from panchayat import config, journal
+from panchayat import config, journal, outbox
 from panchayat.errors import PanchayatError
 from panchayat.identifiers import next_identifier, parse_identifier
 from panchayat.models import Booking, BookingRoom, Citizen, GuestHouse, Room, RoomNight
@@ -147,11 +147,11 @@ def cancel(session: Session, booking: Booking, by: str, actor: str, reason: Opti
                   entity_ref=booking.number, old_state="confirmed", new_state="cancelled", reason=reason,
                   cancelled_by=by)
     kind = "booking_cancelled_by_panchayat" if by == "panchayat" else "booking_cancelled_by_guest"
-    journal.notify(session, booking.citizen, kind, number=booking.number,
-                   guest_house_en=booking.guest_house.name_en,
-                   guest_house_bn=booking.guest_house.name_bn or booking.guest_house.name_en,
-                   check_in=booking.check_in.isoformat(), check_out=booking.check_out.isoformat(),
-                   reason=reason or "")
+    outbox.notify(session, booking.citizen, kind, number=booking.number,
+                  guest_house_en=booking.guest_house.name_en,
+                  guest_house_bn=booking.guest_house.name_bn or booking.guest_house.name_en,
+                  check_in=booking.check_in.isoformat(), check_out=booking.check_out.isoformat(),
+                  reason=reason or "")
 
 
 def find_own(session: Session, number: str, citizen: Citizen) -> Optional[Booking]:

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from panchayat import journal, signing
+from panchayat.db import transaction
 from panchayat.directory import gp_profile, officials_by_role
 from panchayat.errors import PanchayatError
 from panchayat.identifiers import parse_application_number
@@ -61,6 +62,12 @@ def facts(certificate: Certificate) -> Dict:
         "qr_payload": payload,
         "verify_url": signing.verify_url(payload),
     }
+
+
+@transaction
+def check(session: Session, payload_or_url: str) -> Dict:
+    """`verify` as a unit of work of its own: the certificate check page's one call (connectors/verify.py)."""
+    return verify(session, payload_or_url)
 
 
 def verify(session: Session, payload_or_url: str) -> Dict:

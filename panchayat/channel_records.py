@@ -2,59 +2,35 @@
 taken (so a redelivery is answered once), and what it sent (provider ids, delivery
 receipts, and the menu the citizen may answer by number).
 
-Numbers are kept as keyed hashes (see `connectors.whatsapp.sender_hash`): the citizen's
-number is already on record in `citizens`, and these tables are telemetry.
+Numbers are kept as keyed hashes (`number_hash`): the citizen's number is already on record
+in `citizens`, and these tables (`WhatsAppInbound`, `WhatsAppOutbound` in panchayat.models)
+are telemetry. Each public function is one unit of work (`db.transaction`): the channel runs
+it in a worker thread and never holds a session itself.
 """
+import hashlib
+import hmac
 from datetime import datetime, timedelta
 from typing import List, Optional, Sequence, Tuple
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Column, DateTime, ForeignKey, Integer, String, Text, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from panchayat.models import Base, _in, utcnow
+from panchayat.db import transaction
+from panchayat.models import WhatsAppInbound, WhatsAppOutbound, utcnow
 
-# "accepted" is what the Graph API answered; the rest arrive later as delivery receipts.
-OUTBOUND_STATUSES = ("accepted", "sent", "delivered", "read", "failed")
 # Receipts may arrive out of order; a later stage never goes back to an earlier one.
 _STATUS_RANK = {"accepted": 0, "sent": 1, "failed": 2, "delivered": 3, "read": 4}
 
-
-class WhatsAppInbound(Base):
-    """One row per inbound message id, inserted before the message is processed."""
-
-    __tablename__ = "whatsapp_inbound"
-    id = Column(Integer, primary_key=True)
-    wamid = Column(String(255), nullable=False, unique=True)
-    sender_hash = Column(String(64), nullable=False, index=True)
-    message_type = Column(String(30), nullable=False)
-    received_at = Column(DateTime, nullable=False, default=utcnow)
-    processed = Column(Boolean, nullable=False, default=False)
-    processed_at = Column(DateTime)
+Option = Tuple[str, str]  # (title shown, payload sent to the dialogue)
 
 
-class WhatsAppOutbound(Base):
-    """One row per message sent (or given up on) through the Graph API."""
-
-    __tablename__ = "whatsapp_outbound"
-    __table_args__ = (CheckConstraint(_in("status", OUTBOUND_STATUSES), name="status"),)
-    id = Column(Integer, primary_key=True)
-    # Empty when the Graph API refused the message.
-    provider_message_id = Column(String(255), unique=True)
-    recipient_hash = Column(String(64), nullable=False, index=True)
-    # text, buttons, list, text_menu, document, image, template
-    kind = Column(String(20), nullable=False)
-    status = Column(String(12), nullable=False)
-    error = Column(Text)
-    # The options of a menu ([[title, payload], ...]): a typed number or title answers it.
-    menu = Column(JSON)
-    sent_at = Column(DateTime, nullable=False, default=utcnow)
-    status_at = Column(DateTime)
-    # The outbox notification this message delivers (connectors.notifier): after a crash, the
-    # worker looks here to see what the provider already took before it sends anything again.
-    notification_id = Column(ForeignKey("notifications.id"), index=True)
+def number_hash(key: str, wa_id: str) -> str:
+    """A keyed hash of a number: the channel's tables can be joined on it but do not reveal it."""
+    return hmac.new(key.encode(), str(wa_id).encode(), hashlib.sha256).hexdigest()
 
 
+@transaction
 def claim_inbound(session: Session, wamid: str, sender_hash: str, message_type: str) -> bool:
     """True for the first delivery of `wamid`; False for any other, even a concurrent one.
 
@@ -68,32 +44,34 @@ def claim_inbound(session: Session, wamid: str, sender_hash: str, message_type: 
         return False
 
 
+@transaction
 def mark_processed(session: Session, wamid: str) -> None:
     session.execute(update(WhatsAppInbound).where(WhatsAppInbound.wamid == wamid)
                     .values(processed=True, processed_at=utcnow()))
 
 
 def last_inbound_at(session: Session, sender_hash: str, except_wamid: Optional[str] = None) -> Optional[datetime]:
-    """When the citizen last wrote: the 24-hour customer-service window starts there."""
+    """When the citizen last wrote: the 24-hour customer-service window starts there.
+    Read inside the caller's unit of work (the menu lookup, the outbox's claim)."""
     query = select(WhatsAppInbound.received_at).where(WhatsAppInbound.sender_hash == sender_hash)
     if except_wamid:
         query = query.where(WhatsAppInbound.wamid != except_wamid)
     return session.execute(query.order_by(WhatsAppInbound.received_at.desc()).limit(1)).scalar()
 
 
+@transaction
 def record_outbound(session: Session, *, recipient_hash: str, kind: str, provider_message_id: Optional[str],
                     status: str = "accepted", error: Optional[str] = None,
-                    menu: Optional[Sequence[Tuple[str, str]]] = None,
-                    notification_id: Optional[int] = None) -> WhatsAppOutbound:
+                    menu: Optional[Sequence[Option]] = None, notification_id: Optional[int] = None) -> None:
     row = WhatsAppOutbound(provider_message_id=provider_message_id, recipient_hash=recipient_hash, kind=kind,
                            status=status, error=error, notification_id=notification_id)
     if menu:
         # Set only when there is one: an explicit None would be stored as JSON null, not SQL NULL.
         row.menu = [list(option) for option in menu]
     session.add(row)
-    return row
 
 
+@transaction
 def record_status(session: Session, provider_message_id: str, status: str, at: Optional[datetime] = None,
                   error: Optional[str] = None) -> bool:
     """Applies a delivery receipt; False when the status is unknown or the message is not ours."""
@@ -111,8 +89,8 @@ def record_status(session: Session, provider_message_id: str, status: str, at: O
     return True
 
 
-def pending_menu(session: Session, recipient_hash: str, current_wamid: str,
-                 ttl: timedelta) -> Optional[List[Tuple[str, str]]]:
+@transaction
+def pending_menu(session: Session, recipient_hash: str, current_wamid: str, ttl: timedelta) -> Optional[List[Option]]:
     """The menu the citizen is answering: the newest menu sent since their previous message.
 
     A menu is answered by the next message only; after that, "2" means 2 again.

@@ -5,6 +5,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from panchayat.db import transaction
 from panchayat.language import conversation_language
 from panchayat.models import Citizen, ConsentRecord, GramPanchayat
 
@@ -15,6 +16,14 @@ PRIVACY_NOTICE_VERSION = "2026-11"
 
 def find_citizen(session: Session, wa_id: str) -> Optional[Citizen]:
     return session.execute(select(Citizen).where(Citizen.wa_id == wa_id)).scalar_one_or_none()
+
+
+@transaction
+def language_on_record(session: Session, wa_id: str) -> Optional[str]:
+    """The citizen's language as recorded, None for a number not on record: where a reply the
+    WhatsApp channel writes itself (a file refused, a try-again) starts from."""
+    citizen = find_citizen(session, wa_id)
+    return citizen.language if citizen is not None else None
 
 
 def get_or_create(session: Session, wa_id: str) -> Citizen:

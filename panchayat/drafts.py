@@ -10,10 +10,9 @@ from typing import Dict
 from panchayat import config
 from panchayat.answers import is_payload
 from panchayat.errors import PanchayatError
+from panchayat.file_types import HEAD_BYTES, sniff
 
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
-DOCUMENT_SIGNATURES = {b"%PDF": ("application/pdf", ".pdf"), b"\xff\xd8\xff": ("image/jpeg", ".jpg"),
-                       b"\x89PNG": ("image/png", ".png")}
 
 
 def store_document(path_text: str) -> Dict:
@@ -25,8 +24,7 @@ def store_document(path_text: str) -> Dict:
     if size == 0 or size > MAX_DOCUMENT_BYTES:
         raise PanchayatError("document_too_big", max_mb=MAX_DOCUMENT_BYTES // (1024 * 1024))
     with open(path, "rb") as handle:
-        head = handle.read(8)
-    kind = next((found for signature, found in DOCUMENT_SIGNATURES.items() if head.startswith(signature)), None)
+        kind = sniff(handle.read(HEAD_BYTES))
     if kind is None:
         raise PanchayatError("document_wrong_type")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()

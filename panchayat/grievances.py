@@ -5,7 +5,7 @@ from typing import Dict, Iterable, List, Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from panchayat import config, journal
+from panchayat import config, journal, outbox
 from panchayat.errors import PanchayatError
 from panchayat.identifiers import next_identifier, parse_identifier
 from panchayat.models import GRIEVANCE_CATEGORIES, Attachment, Citizen, Grievance, GrievanceUpdate
@@ -114,8 +114,8 @@ def assign(session: Session, grievance: Grievance, assignee: str, actor: str) ->
         raise PanchayatError("grievance_resolved_already", number=grievance.number)
     grievance.assigned_to = assignee
     _move(session, grievance, "assigned", actor, f"assigned to {assignee}")
-    journal.notify(session, grievance.citizen, "grievance_assigned", number=grievance.number,
-                   category=grievance.category)
+    outbox.notify(session, grievance.citizen, "grievance_assigned", number=grievance.number,
+                  category=grievance.category)
 
 
 def resolve(session: Session, grievance: Grievance, note: str, actor: str) -> None:
@@ -127,8 +127,8 @@ def resolve(session: Session, grievance: Grievance, note: str, actor: str) -> No
     grievance.resolution_note = note
     grievance.resolved_at = datetime.utcnow()
     _move(session, grievance, "resolved", actor, note)
-    journal.notify(session, grievance.citizen, "grievance_resolved", number=grievance.number,
-                   category=grievance.category, note=note)
+    outbox.notify(session, grievance.citizen, "grievance_resolved", number=grievance.number,
+                  category=grievance.category, note=note)
 
 
 def rate(session: Session, grievance: Grievance, citizen: Citizen, rating: int) -> None:

@@ -50,6 +50,9 @@ GRIEVANCE_CATEGORIES = (
 )
 # "sending": claimed by a notification worker, which holds it until claimed_at + its lease.
 NOTIFICATION_STATUSES = ("pending", "sending", "sent", "failed")
+# A WhatsApp message sent: "accepted" is what the Graph API answered; the rest arrive later as
+# delivery receipts.
+OUTBOUND_STATUSES = ("accepted", "sent", "delivered", "read", "failed")
 OFFICIAL_ROLES = ("pradhan", "upa_pradhan", "secretary", "executive_assistant", "nirman_sahayak")
 PAY_KINDS = ("earning", "deduction")
 
@@ -415,7 +418,7 @@ class Notification(Base):
     sent_at = Column(DateTime)
     provider_message_id = Column(String(128))
     last_error = Column(Text)
-    # Delivery over WhatsApp (connectors.notifier): the worker that claimed the row writes its
+    # Delivery over WhatsApp (panchayat.outbox, connectors.notifier): the worker that claimed the row writes its
     # token and the time; a claim older than the lease is taken to be from a crashed worker.
     claim_token = Column(String(32))
     claimed_at = Column(DateTime)
@@ -439,4 +442,38 @@ class AuditLog(Base):
     details = Column(JSON)
 
 
-from panchayat import channel_records  # noqa: E402,F401  (the WhatsApp channel's tables join this metadata)
+
+class WhatsAppInbound(Base):
+    """One row per inbound WhatsApp message id, inserted before the message is processed
+    (panchayat.channel_records). Numbers are kept as keyed hashes: these tables are telemetry."""
+
+    __tablename__ = "whatsapp_inbound"
+    id = Column(Integer, primary_key=True)
+    wamid = Column(String(255), nullable=False, unique=True)
+    sender_hash = Column(String(64), nullable=False, index=True)
+    message_type = Column(String(30), nullable=False)
+    received_at = Column(DateTime, nullable=False, default=utcnow)
+    processed = Column(Boolean, nullable=False, default=False)
+    processed_at = Column(DateTime)
+
+
+class WhatsAppOutbound(Base):
+    """One row per message sent (or given up on) through the Graph API."""
+
+    __tablename__ = "whatsapp_outbound"
+    __table_args__ = (CheckConstraint(_in("status", OUTBOUND_STATUSES), name="status"),)
+    id = Column(Integer, primary_key=True)
+    # Empty when the Graph API refused the message.
+    provider_message_id = Column(String(255), unique=True)
+    recipient_hash = Column(String(64), nullable=False, index=True)
+    # text, buttons, list, text_menu, document, image, template
+    kind = Column(String(20), nullable=False)
+    status = Column(String(12), nullable=False)
+    error = Column(Text)
+    # The options of a menu ([[title, payload], ...]): a typed number or title answers it.
+    menu = Column(JSON)
+    sent_at = Column(DateTime, nullable=False, default=utcnow)
+    status_at = Column(DateTime)
+    # The outbox notification this message delivers (panchayat.outbox): after a crash, the
+    # worker looks here to see what the provider already took before it sends anything again.
+    notification_id = Column(ForeignKey("notifications.id"), index=True)

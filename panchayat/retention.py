@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, delete, inspect, select, text
 from sqlalchemy.orm import Session
 
 from panchayat import config, journal
-from panchayat.channel_records import WhatsAppInbound, WhatsAppOutbound
+from panchayat.models import WhatsAppInbound, WhatsAppOutbound
 from panchayat.errors import PanchayatError
 from panchayat.models import Attachment, Notification
 

@@ -28,8 +28,6 @@ first message, long before the next message is sent.
 """
 import argparse
 import asyncio
-import hashlib
-import hmac
 import itertools
 import json
 import os
@@ -48,7 +46,8 @@ from aiohttp import web
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from connectors.graph_fake import button_reply, text_message, webhook  # noqa: E402
+from connectors.whatsapp.signing import signed_headers  # noqa: E402
+from simulator.graph_fake import button_reply, text_message, webhook  # noqa: E402
 
 # Conversations citizens hold, as typed (Banglish, Bengali, English). New numbers are asked
 # for their gram panchayat before a service, hence "bagula 1" where that question comes.
@@ -232,8 +231,7 @@ class Bench:
         """One message of `user`: POST the webhook, wait for the first reply, then think."""
         user.busy = True
         body = self.payload(user)
-        headers = {"Content-Type": "application/json", "X-Hub-Signature-256": "sha256=" + hmac.new(
-            self.args.app_secret.encode(), body, hashlib.sha256).hexdigest()}
+        headers = signed_headers(self.args.app_secret, body)
         user.pending = asyncio.get_running_loop().create_future()
         counted = self.measuring
         started = time.monotonic()

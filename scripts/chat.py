@@ -39,10 +39,9 @@ def show(message: dict) -> list:
 
 def show_outbox(sender: str) -> None:
     """Prints the panchayat's queued messages for `sender` and marks them delivered."""
-    from panchayat import db, journal
+    from panchayat import outbox
 
-    with db.session_scope() as session:
-        texts = journal.deliver_pending(session, sender)
+    texts = outbox.deliver_pending(sender)
     for message in texts:
         print(f"\n[panchayat] {message}\nyou> ", end="", flush=True)
 

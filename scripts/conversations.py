@@ -153,7 +153,7 @@ class Phone:
     def wait_processed(self, wamid: str, timeout: float = 60) -> List[Dict[str, Any]]:
         """Waits until the channel has handled the message, then returns the replies."""
         from panchayat import db
-        from panchayat.channel_records import WhatsAppInbound
+        from panchayat.models import WhatsAppInbound
 
         deadline = time.time() + timeout
         while time.time() < deadline:

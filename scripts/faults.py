@@ -38,7 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from connectors.graph_fake import button_reply, encode, sign, text_message, webhook  # noqa: E402
+from connectors.whatsapp.signing import signed_headers  # noqa: E402
+from simulator.graph_fake import button_reply, encode, text_message, webhook  # noqa: E402
 from panchayat.catalogue import text as catalogue_text  # noqa: E402
 
 PIDS = ROOT / "var" / "run" / "production" / "pids.json"
@@ -78,7 +79,7 @@ class Citizens:
 
     async def post(self, messages: List[dict]) -> int:
         body = encode(webhook(messages, phone_number_id=self.args.phone_number_id))
-        headers = {"Content-Type": "application/json", "X-Hub-Signature-256": sign(self.args.app_secret, body)}
+        headers = signed_headers(self.args.app_secret, body)
         try:
             async with self.session.post(self.args.webhook, data=body, headers=headers) as reply:
                 return reply.status

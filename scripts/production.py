@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 from panchayat import config  # noqa: E402
 
 import stack  # noqa: E402  (scripts/stack.py: the embedded stack's process helpers)
+from connectors.whatsapp.settings import credentials_in_environment  # noqa: E402
 
 VENV_BIN = ROOT / ".venv" / "bin"
 DEPLOY = ROOT / "deploy"
@@ -45,7 +46,6 @@ MODEL = ROOT / "models" / "panchayat.tar.gz"
 RUN_DIR = config.VAR_DIR / "run" / "production"
 LOG_DIR = config.VAR_DIR / "log" / "production"
 SUPERVISOR_PID = RUN_DIR / "supervisor.pid"
-WHATSAPP_KEYS = ("verify_token", "app_secret", "access_token", "phone_number_id")
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/panchayat_prod"
 DEFAULT_TRACKER_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/rasa_tracker"
@@ -57,7 +57,7 @@ def setting(name: str, default: str) -> str:
 
 
 def whatsapp_on() -> bool:
-    return all(os.environ.get(f"WHATSAPP_{key.upper()}") for key in WHATSAPP_KEYS)
+    return credentials_in_environment()
 
 
 # --- Databases -----------------------------------------------------------------------------

@@ -23,6 +23,8 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from connectors.whatsapp.settings import ENVIRONMENT as WHATSAPP_ENVIRONMENT  # noqa: E402
+from connectors.whatsapp.settings import credentials_in_environment  # noqa: E402
 from panchayat import config, db, migrate, seed  # noqa: E402
 
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -32,7 +34,6 @@ LOG_DIR = config.VAR_DIR / "log"
 RASA_PORT = int(os.environ.get("RASA_PORT", 5005))
 ACTION_PORT = int(os.environ.get("ACTION_PORT", 5055))
 SIMULATOR_PORT = int(os.environ.get("SIMULATOR_PORT", 8090))
-WHATSAPP_KEYS = ("verify_token", "app_secret", "access_token", "phone_number_id")
 
 
 def prepare_database() -> None:
@@ -48,15 +49,14 @@ def prepare_database() -> None:
 
 def whatsapp_on() -> bool:
     """The channel runs when this build has it and all its credentials are set."""
-    return (all(os.environ.get(f"WHATSAPP_{key.upper()}") for key in WHATSAPP_KEYS)
-            and (ROOT / "connectors" / "whatsapp.py").exists())
+    return credentials_in_environment() and (ROOT / "connectors" / "whatsapp" / "inbound.py").exists()
 
 
 def runtime_files() -> List[str]:
     """Credentials and endpoints for this run: WhatsApp only when its credentials are set."""
     RUN_DIR.mkdir(parents=True, exist_ok=True)
     credentials = ["rest:", "connectors.verify.CertificateVerification:"]
-    if all(os.environ.get(f"WHATSAPP_{key.upper()}") for key in WHATSAPP_KEYS):
+    if credentials_in_environment():
         if whatsapp_on():
             # The channel reads its secrets from the environment; none are written to disk.
             credentials.append("connectors.whatsapp.WhatsAppInput:")
@@ -110,13 +110,13 @@ def simulator_credentials() -> None:
     """Fresh random WhatsApp credentials for this run, in the environment the servers inherit,
     with the Graph API pointed at the simulator. Nothing is written to disk or printed in full."""
     os.environ.update({
-        "WHATSAPP_VERIFY_TOKEN": secrets.token_urlsafe(24),
-        "WHATSAPP_APP_SECRET": secrets.token_hex(32),
-        "WHATSAPP_ACCESS_TOKEN": "SIM" + secrets.token_urlsafe(48),
-        "WHATSAPP_PHONE_NUMBER_ID": "1" + "".join(secrets.choice("0123456789") for _ in range(14)),
-        "WHATSAPP_API_BASE_URL": f"http://127.0.0.1:{SIMULATOR_PORT}",
+        WHATSAPP_ENVIRONMENT["verify_token"]: secrets.token_urlsafe(24),
+        WHATSAPP_ENVIRONMENT["app_secret"]: secrets.token_hex(32),
+        WHATSAPP_ENVIRONMENT["access_token"]: "SIM" + secrets.token_urlsafe(48),
+        WHATSAPP_ENVIRONMENT["phone_number_id"]: "1" + "".join(secrets.choice("0123456789") for _ in range(14)),
+        WHATSAPP_ENVIRONMENT["api_base_url"]: f"http://127.0.0.1:{SIMULATOR_PORT}",
     })
-    secret = os.environ["WHATSAPP_APP_SECRET"]
+    secret = os.environ[WHATSAPP_ENVIRONMENT["app_secret"]]
     print(f"simulator: WhatsApp credentials generated for this run (app secret {secret[:4]}…)")
 
 

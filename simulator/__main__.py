@@ -12,7 +12,8 @@ from typing import List, Optional
 
 from aiohttp import web
 
-from connectors import graph_fake
+from connectors.whatsapp.settings import ENVIRONMENT
+from simulator import graph_fake
 from simulator.server import Simulator
 
 
@@ -25,12 +26,13 @@ def main(argv: Optional[List[str]] = None) -> int:
                         help="the channel's webhook URL (default: the Rasa server on RASA_PORT)")
     parser.add_argument("--no-receipts", action="store_true", help="send no delivered/read receipts")
     args = parser.parse_args(argv)
-    app_secret = os.environ.get("WHATSAPP_APP_SECRET")
+    app_secret = os.environ.get(ENVIRONMENT["app_secret"])
     if not app_secret:
-        print("simulator: set WHATSAPP_APP_SECRET (the channel's app secret) to sign webhooks", file=sys.stderr)
+        print(f"simulator: set {ENVIRONMENT['app_secret']} (the channel's app secret) to sign webhooks",
+              file=sys.stderr)
         return 2
-    simulator = Simulator(args.webhook, app_secret, os.environ.get("WHATSAPP_ACCESS_TOKEN") or None,
-                          os.environ.get("WHATSAPP_PHONE_NUMBER_ID") or graph_fake.DEFAULT_PHONE_NUMBER_ID,
+    simulator = Simulator(args.webhook, app_secret, os.environ.get(ENVIRONMENT["access_token"]) or None,
+                          os.environ.get(ENVIRONMENT["phone_number_id"]) or graph_fake.DEFAULT_PHONE_NUMBER_ID,
                           receipts=not args.no_receipts)
     print(f"simulator: serving http://{args.host}:{args.port} (webhooks to {args.webhook})", flush=True)
     # run_app stops cleanly on SIGINT and SIGTERM.

@@ -12,7 +12,7 @@ One aiohttp app on one port serves
     /sim/media/{media_id}               a file the assistant sent or a phone uploaded, for the page
     /sim/api/health                     readiness
 
-and, on the same root, the Graph API fake of connectors/graph_fake.py, which the channel
+and, on the same root, the Graph API fake of simulator/graph_fake.py, which the channel
 calls with WHATSAPP_API_BASE_URL pointing here. Every page action becomes a webhook that is
 signed with the app secret and POSTed to the channel's webhook URL, exactly as Meta does.
 """
@@ -27,7 +27,7 @@ from typing import Any, Dict, List, Optional, Set
 import aiohttp
 from aiohttp import web
 
-from connectors import graph_fake
+from simulator import graph_fake
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 FONTS_DIR = Path(__file__).resolve().parent.parent / "panchayat" / "fonts"
@@ -127,7 +127,7 @@ class Simulator:
             try:
                 latitude, longitude = float(request.get("latitude")), float(request.get("longitude"))
             except (TypeError, ValueError):
-                raise SimulatorError(400, "latitude and longitude must be numbers")
+                raise SimulatorError(400, "latitude and longitude must be numbers") from None
             if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
                 raise SimulatorError(400, "latitude or longitude out of range")
             return graph_fake.location_message(wa_id, latitude, longitude, str(request.get("name") or "") or None,
@@ -186,7 +186,8 @@ class Simulator:
         """Sends delivered and read receipts for assistant messages the page has just shown."""
         if not self.receipts:
             return
-        fresh = [e for e in entries if e["direction"] == "received" and e.get("id") and e["id"] not in self._acknowledged]
+        fresh = [e for e in entries
+                 if e["direction"] == "received" and e.get("id") and e["id"] not in self._acknowledged]
         if not fresh:
             return
         self._acknowledged.update(e["id"] for e in fresh)
@@ -262,7 +263,7 @@ class Simulator:
         try:
             after = int(request.query.get("after", 0))
         except ValueError:
-            raise SimulatorError(400, "after is a sequence number")
+            raise SimulatorError(400, "after is a sequence number") from None
         entries = self.conversation(wa_id, after)
         self.acknowledge(entries)
         return web.json_response({"phone": self.phone_summary(wa_id), "messages": entries})
@@ -285,7 +286,7 @@ class Simulator:
                 elif part.name:
                     fields[part.name] = await part.text()
         except (ValueError, AssertionError):
-            raise SimulatorError(400, "send the file as multipart/form-data")
+            raise SimulatorError(400, "send the file as multipart/form-data") from None
         entry = await self.upload(wa_id, str(fields.get("kind") or ""), fields.get("file") or b"",
                                   str(fields.get("filename") or ""), fields.get("content_type"), fields.get("caption"))
         return web.json_response(entry, status=200 if entry["status"] == "delivered" else 502)
@@ -317,7 +318,7 @@ async def _json(request: web.Request) -> Dict[str, Any]:
     try:
         asked = await request.json()
     except ValueError:
-        raise SimulatorError(400, "send JSON")
+        raise SimulatorError(400, "send JSON") from None
     if not isinstance(asked, dict):
         raise SimulatorError(400, "send a JSON object")
     return asked

@@ -255,10 +255,9 @@ def staff(var, *args):
 
 def delivered(var, sender):
     """What the terminal chat shows the sender from the outbox."""
-    from panchayat import db, journal
+    from panchayat import outbox
 
-    with db.session_scope(f"sqlite:///{var / 'panchayat.db'}") as session:
-        return journal.deliver_pending(session, sender)
+    return outbox.deliver_pending(sender, database_url=f"sqlite:///{var / 'panchayat.db'}")
 
 
 def test_banglish_complaint_with_a_photo_resolved_and_rated(assistant, tmp_path):

@@ -11,8 +11,9 @@ from typing import List
 import pytest
 from rasa.core.channels.channel import UserMessage
 
-from connectors import graph_fake
-from connectors.whatsapp import WhatsAppInput, WhatsAppSettings
+from connectors.whatsapp import WhatsAppInput
+from connectors.whatsapp.settings import WhatsAppSettings
+from simulator import graph_fake
 from tests.conftest import ROOT
 
 sys.path.insert(0, str(ROOT))

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from actions.complaining import ActionAskGrievanceAnswer, ActionRateGrievance, ValidateGrievanceForm
-from panchayat import citizens, db, grievances, journal, seed
+from panchayat import citizens, db, grievances, outbox, seed
 from panchayat.errors import PanchayatError
 from panchayat.journeys.complaining import category_answer, next_step
 from panchayat.models import Attachment, Citizen, Grievance, Notification
@@ -59,7 +59,7 @@ def test_staff_actions_queue_messages_and_rating_is_asked_once(database):
         queued = session.execute(select(Notification).where(Notification.recipient == seed.DEMO_CITIZEN)
                                  .order_by(Notification.id)).scalars().all()
         assert [n.kind for n in queued][-2:] == ["grievance_assigned", "grievance_resolved"]
-        resolved_text = journal.render(queued[-1])
+        resolved_text = outbox.render(queued[-1])
         assert number in resolved_text and "১ (খারাপ) থেকে ৫" in resolved_text and queued[-1].language == "bn"
         citizen = citizens.get_or_create(session, seed.DEMO_CITIZEN)
         assert grievances.awaiting_rating(session, citizen).number == number
@@ -241,12 +241,10 @@ def test_the_terminal_chat_takes_each_queued_message_once(database):
         grievance = grievances.lodge(session, citizen, "road", "Pothole")
         grievances.resolve(session, grievance, "Filled with gravel", actor="secretary")
         number = grievance.number
-    with db.session_scope(database) as session:
-        texts = journal.deliver_pending(session, seed.DEMO_CITIZEN)
+    texts = outbox.deliver_pending(seed.DEMO_CITIZEN, database_url=database)
     assert any(number in t and "Filled with gravel" in t for t in texts)
-    with db.session_scope(database) as session:
-        assert journal.deliver_pending(session, seed.DEMO_CITIZEN) == []
-        assert journal.deliver_pending(session, "demo-applicant-1") != []  # others' messages stay theirs
+    assert outbox.deliver_pending(seed.DEMO_CITIZEN, database_url=database) == []
+    assert outbox.deliver_pending("demo-applicant-1", database_url=database) != []  # others' messages stay theirs
 
 
 def test_the_category_list_offers_every_category_once():

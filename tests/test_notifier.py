@@ -19,7 +19,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from connectors import graph_fake
 from connectors.notifier import (
     DEFAULT_TEMPLATE,
     DOCUMENT_TEMPLATE,
@@ -27,10 +26,12 @@ from connectors.notifier import (
     deliver_once,
     template_parameter,
 )
-from connectors.whatsapp import WhatsAppSettings, mask_number, number_hash
-from panchayat import catalogue, db, journal, seed
-from panchayat.channel_records import WhatsAppInbound, WhatsAppOutbound
-from panchayat.models import Citizen, Notification
+from connectors.whatsapp.redact import mask_number
+from connectors.whatsapp.settings import WhatsAppSettings
+from panchayat import catalogue, db, outbox, seed
+from panchayat.channel_records import number_hash
+from panchayat.models import Citizen, Notification, WhatsAppInbound, WhatsAppOutbound
+from simulator import graph_fake
 
 ROOT = Path(__file__).resolve().parent.parent
 PHONE_NUMBER_ID = graph_fake.DEFAULT_PHONE_NUMBER_ID
@@ -92,7 +93,7 @@ def queue(url: str, wa_id: str, kind: str = "grievance_assigned", document: Opti
     params = params or {"number": "GR-2026-000001"}
     with db.session_scope(url) as session:
         citizen = session.execute(select(Citizen).where(Citizen.wa_id == wa_id)).scalar_one()
-        notification = journal.notify(session, citizen, kind, **params)
+        notification = outbox.notify(session, citizen, kind, **params)
         notification.document_path = str(document) if document else None
         session.flush()
         return notification.id
@@ -105,7 +106,7 @@ def load(url: str, notification_id: int) -> Notification:
 
 def rendered(url: str, notification_id: int) -> str:
     with db.session_scope(url) as session:
-        return journal.render(session.get(Notification, notification_id))
+        return outbox.render(session.get(Notification, notification_id))
 
 
 def outbound_of(url: str, notification_id: int) -> List[WhatsAppOutbound]:
@@ -449,19 +450,18 @@ def test_a_crash_between_the_text_and_the_document_sends_only_the_document(citiz
 
 
 def test_a_worker_whose_claim_was_taken_over_writes_nothing(citizens):
-    from connectors import notifier
-
     notification_id = queue(citizens, RINA)
     lease = timedelta(seconds=POLICY.lease_seconds)
-    slow = notifier.claim(citizens, notification_id, NOW, lease, APP_SECRET)
+    slow = outbox.claim(notification_id, NOW, lease, APP_SECRET, database_url=citizens)
     later = NOW + lease + timedelta(seconds=1)
-    takeover = notifier.claim(citizens, notification_id, later, lease, APP_SECRET)
+    takeover = outbox.claim(notification_id, later, lease, APP_SECRET, database_url=citizens)
 
     assert slow is not None and takeover is not None and takeover.taken_over
-    assert notifier.claim(citizens, notification_id, later, lease, APP_SECRET) is None
-    assert not notifier.finish(citizens, slow, {"status": "failed", "last_error": "too late"})
-    assert notifier.finish(citizens, takeover, {"status": "sent", "sent_at": later})
-    assert load(citizens, notification_id).status == "sent"
+    assert outbox.claim(notification_id, later, lease, APP_SECRET, database_url=citizens) is None
+    assert outbox.finish_failed(slow, later, "too late", False, POLICY.retry, database_url=citizens) is None
+    assert outbox.finish_sent(takeover, later, "wamid.taken-over", database_url=citizens)
+    row = load(citizens, notification_id)
+    assert (row.status, row.attempts, row.last_error) == ("sent", 1, None)
 
 
 # --- What is left alone, and what is never logged --------------------------------------------
@@ -478,8 +478,7 @@ def test_terminal_chat_recipients_are_left_pending_for_the_terminal(citizens, fa
     assert [m["to"] for m in fake.messages] == [RINA]
     row = load(citizens, terminal)
     assert (row.status, row.attempts, row.last_error, row.claim_token) == ("pending", 0, None, None)
-    with db.session_scope(citizens) as session:
-        assert journal.deliver_pending(session, seed.DEMO_CITIZEN)
+    assert outbox.deliver_pending(seed.DEMO_CITIZEN, database_url=citizens)
 
 
 def test_logs_and_errors_hold_no_token_secret_or_full_number(citizens, fake, deliver, caplog):

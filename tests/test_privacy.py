@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from actions.choosing_a_panchayat import ActionSessionStart
-from panchayat import citizens, config, db, journal, retention, seed
+from panchayat import citizens, config, db, outbox, retention, seed
 from panchayat.models import Application, Attachment, AuditLog, ConsentRecord, Grievance, Notification
 from tests.conftest import ROOT, snapshot
 
@@ -63,8 +63,8 @@ def test_purge_deletes_old_conversation_data_and_keeps_official_records(database
         session.add(Attachment(application_id=application.id, purpose="land_deed", storage_path=str(used),
                                mime_type="application/pdf", size_bytes=1, sha256="0" * 64, created_at=old))
         citizen = citizens.get_or_create(session, seed.DEMO_CITIZEN)
-        delivered = journal.notify(session, citizen, "grievance_assigned", number="GR-2026-000001", category="road")
-        waiting = journal.notify(session, citizen, "grievance_assigned", number="GR-2026-000002", category="road")
+        delivered = outbox.notify(session, citizen, "grievance_assigned", number="GR-2026-000001", category="road")
+        waiting = outbox.notify(session, citizen, "grievance_assigned", number="GR-2026-000002", category="road")
         delivered.status, delivered.created_at, waiting.created_at = "sent", old, old
         before = {table: session.execute(select(func.count()).select_from(table)).scalar()
                   for table in (Application, Grievance, Attachment, ConsentRecord)}

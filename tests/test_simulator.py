@@ -1,7 +1,7 @@
 """The WhatsApp simulator's HTTP side, without a browser and without Rasa.
 
 A small stand-in channel receives the simulator's webhooks (checking the signature as the
-real channel does), and the real outbound client, `connectors.whatsapp.GraphClient`, sends
+real channel does), and the real outbound client, `connectors.whatsapp.graph_api.GraphClient`, sends
 to the simulator's Graph API: what it sends must show in the right phone's chat.
 """
 import asyncio
@@ -13,7 +13,9 @@ from typing import Any, Dict, List
 import aiohttp
 from aiohttp import web
 
-from connectors.whatsapp import GraphClient, WhatsAppSettings, valid_signature
+from connectors.whatsapp.graph_api import GraphClient
+from connectors.whatsapp.settings import WhatsAppSettings
+from connectors.whatsapp.signing import valid_signature
 from simulator.server import STATIC_DIR, Simulator
 
 APP_SECRET = "sim-test-app-secret"

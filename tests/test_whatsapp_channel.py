@@ -26,27 +26,19 @@ from rasa.shared.exceptions import RasaException
 from sanic import Sanic
 from sqlalchemy import select
 
-from connectors import graph_fake
-from connectors.whatsapp import (
-    GraphClient,
-    GraphError,
-    OutboundRecorder,
-    WhatsAppInput,
-    WhatsAppSettings,
-    mask_number,
-    number_hash,
-)
-from connectors.whatsapp_messages import (
-    TEXT_LIMIT,
-    answer_to_menu,
-    menu_messages,
-    split_text,
-)
-from tests.conftest import LoopThread
+from connectors.whatsapp import WhatsAppInput
+from connectors.whatsapp.graph_api import GraphClient, GraphError
+from connectors.whatsapp.outbound import OutboundRecorder
+from connectors.whatsapp.payloads import TEXT_LIMIT, answer_to_menu, menu_messages, split_text
+from connectors.whatsapp.redact import mask_number
+from connectors.whatsapp.settings import WhatsAppSettings
+from connectors.whatsapp.signing import signature
 from panchayat import channel_records, db
 from panchayat.catalogue import text as catalogue_text
-from panchayat.channel_records import WhatsAppInbound, WhatsAppOutbound
-from panchayat.models import Citizen
+from panchayat.channel_records import number_hash
+from panchayat.models import Citizen, WhatsAppInbound, WhatsAppOutbound
+from simulator import graph_fake
+from tests.conftest import LoopThread
 
 FIXTURES = Path(__file__).parent / "whatsapp_fixtures"
 PHONE_NUMBER_ID = graph_fake.DEFAULT_PHONE_NUMBER_ID
@@ -139,12 +131,12 @@ class Harness:
 
     # -- Requests --
 
-    def post(self, body: bytes, signature: Optional[str] = "valid", copies: int = 1, chunked: bool = False) -> List:
+    def post(self, body: bytes, signed: Optional[str] = "valid", copies: int = 1, chunked: bool = False) -> List:
         headers = {"Content-Type": "application/json"}
-        if signature == "valid":
-            headers["X-Hub-Signature-256"] = graph_fake.sign(APP_SECRET, body)
-        elif signature == "wrong":
-            headers["X-Hub-Signature-256"] = graph_fake.sign("not-the-secret", body)
+        if signed == "valid":
+            headers["X-Hub-Signature-256"] = signature(APP_SECRET, body)
+        elif signed == "wrong":
+            headers["X-Hub-Signature-256"] = signature("not-the-secret", body)
 
         async def one(session: aiohttp.ClientSession):
             async def pieces():
@@ -240,9 +232,10 @@ def test_fixture(name, harness):
     with db.session_scope(harness.database_url) as session:
         for citizen in case.get("citizens", []):
             session.add(Citizen(wa_id=citizen["wa_id"], language=citizen["language"], language_explicit=True))
-        for sent in case.get("outbound", []):
-            channel_records.record_outbound(session, recipient_hash=number_hash(APP_SECRET, sent["to"]),
-                                            kind="text", provider_message_id=sent["provider_message_id"])
+    for sent in case.get("outbound", []):
+        channel_records.record_outbound(recipient_hash=number_hash(APP_SECRET, sent["to"]), kind="text",
+                                        provider_message_id=sent["provider_message_id"],
+                                        database_url=harness.database_url)
 
     if request["method"] == "GET":
         answers = [harness.get(request["query"])]
@@ -276,7 +269,7 @@ def test_fixture(name, harness):
     received = sorted(harness.dialogue.received, key=lambda m: m.sender_id)
     wanted_dialogue = sorted(expect.get("dialogue", []), key=lambda d: d["sender"])
     assert [(m.sender_id, m.text) for m in received] == [(d["sender"], d["text"]) for d in wanted_dialogue]
-    for message, wanted in zip(received, wanted_dialogue):
+    for message, wanted in zip(received, wanted_dialogue, strict=True):
         assert message.input_channel == "whatsapp" and message.message_id.startswith("wamid.")
         for key, value in wanted.get("metadata", {}).items():
             assert message.metadata[key] == value, key
@@ -378,8 +371,7 @@ def test_redelivery_after_processing_produces_nothing_on_each_database(make_harn
 def test_claiming_a_message_id_is_exclusive_under_concurrency(migrated_database):
 
     def claim(_):
-        with db.session_scope(migrated_database) as session:
-            return channel_records.claim_inbound(session, "wamid.SAME", "hash", "text")
+        return channel_records.claim_inbound("wamid.SAME", "hash", "text", database_url=migrated_database)
 
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(claim, range(8)))
@@ -389,13 +381,12 @@ def test_claiming_a_message_id_is_exclusive_under_concurrency(migrated_database)
 
 
 def test_delivery_receipts_never_go_back_a_stage(migrated_database):
-    with db.session_scope(migrated_database) as session:
-        channel_records.record_outbound(session, recipient_hash="h", kind="text", provider_message_id="wamid.X")
-    with db.session_scope(migrated_database) as session:
-        assert channel_records.record_status(session, "wamid.X", "read")
-        assert channel_records.record_status(session, "wamid.X", "delivered")
-        assert not channel_records.record_status(session, "wamid.X", "deleted")
-        assert not channel_records.record_status(session, "wamid.unknown", "read")
+    channel_records.record_outbound(recipient_hash="h", kind="text", provider_message_id="wamid.X",
+                                    database_url=migrated_database)
+    assert channel_records.record_status("wamid.X", "read", database_url=migrated_database)
+    assert channel_records.record_status("wamid.X", "delivered", database_url=migrated_database)
+    assert not channel_records.record_status("wamid.X", "deleted", database_url=migrated_database)
+    assert not channel_records.record_status("wamid.unknown", "read", database_url=migrated_database)
     with db.session_scope(migrated_database) as session:
         assert session.execute(select(WhatsAppOutbound.status)).scalar() == "read"
 
@@ -634,7 +625,7 @@ def test_logs_never_contain_the_token_the_secret_or_a_full_number(harness, caplo
     harness.fake.fail_next(1, status=400, code=131030, message=f"Recipient phone number {RINA} not in allowed list")
     harness.deliver(graph_fake.text_message(RINA, "hello"))
     harness.deliver(graph_fake.image_message(RINA, "404404"))
-    harness.post(b"{}", signature="wrong")
+    harness.post(b"{}", signed="wrong")
     harness.deliver(statuses=[graph_fake.status("wamid.nothing", "failed", RINA,
                                                 [{"code": 131026, "title": f"Undeliverable to {RINA}"}])])
     harness.get({"hub.mode": "subscribe", "hub.verify_token": "guess", "hub.challenge": "1"})

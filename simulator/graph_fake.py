@@ -1,4 +1,5 @@
 """A local stand-in for the WhatsApp Cloud (Graph) API, and the means to play Meta's part.
+Not a production channel: the simulator serves it (python -m simulator), and the tests run it.
 
 Outbound, it answers what the channel calls:
 
@@ -6,23 +7,15 @@ Outbound, it answers what the channel calls:
     POST /{phone_number_id}/media       stores an upload (multipart); {"id": ...}
     GET  /{media_id}                    {"url", "mime_type", "file_size", "sha256", "id"} of media it holds
     GET  /media-download/{media_id}     the bytes (bearer token required, as at Meta)
-    GET  /_fake/messages                what was sent so far (for a simulator page)
 
 and `fail_next()` makes the next calls fail with a chosen HTTP status and Graph error code.
 
-Inbound, `sign()` and `deliver()` sign and POST a webhook the way Meta does; the
-builders (`text_message`, `image_message`, ..., `webhook`) make its JSON.
+Inbound, `deliver()` signs and POSTs a webhook the way Meta does; the builders
+(`text_message`, `image_message`, ..., `webhook`) make its JSON.
 
-    python -m connectors.graph_fake --port 8089
-    python -m connectors.graph_fake --deliver "amar trade licence chai" --from 919800000001 \\
-        --webhook http://localhost:5005/webhooks/whatsapp/webhook --app-secret "$WHATSAPP_APP_SECRET"
-
-Point the channel at it with WHATSAPP_API_BASE_URL=http://127.0.0.1:8089.
+Point the channel at it with WHATSAPP_API_BASE_URL=<its base URL>.
 """
-import argparse
-import asyncio
 import hashlib
-import hmac
 import itertools
 import json
 import socket
@@ -33,6 +26,8 @@ from typing import Any, Deque, Dict, Iterable, List, Mapping, Optional, Tuple
 
 import aiohttp
 from aiohttp import web
+
+from connectors.whatsapp.signing import signed_headers
 
 DEFAULT_PHONE_NUMBER_ID = "100000000000001"
 DEFAULT_DISPLAY_NUMBER = "919000000000"
@@ -70,12 +65,6 @@ class GraphFake:
                                 "file_size": len(data) if declared_size is None else declared_size}
         return media_id
 
-    def reset(self) -> None:
-        self.messages.clear()
-        self.media.clear()
-        self.calls.clear()
-        self._failures.clear()
-
     def sent_to(self, wa_id: str) -> List[Dict[str, Any]]:
         return [message for message in self.messages if message["to"] == wa_id]
 
@@ -88,8 +77,6 @@ class GraphFake:
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=120 * 1024 * 1024)
-        app.router.add_get("/_fake/messages", self._list_messages)
-        app.router.add_post("/_fake/reset", self._reset)
         app.router.add_get("/media-download/{media_id}", self._download)
         app.router.add_post("/{phone_number_id}/messages", self._send)
         app.router.add_post("/{phone_number_id}/media", self._upload)
@@ -188,13 +175,6 @@ class GraphFake:
             return graph_error(404, 100, "Unknown media")
         return web.Response(body=held["data"], content_type=held["mime_type"])
 
-    async def _list_messages(self, _request: web.Request) -> web.Response:
-        return web.json_response(self.messages)
-
-    async def _reset(self, _request: web.Request) -> web.Response:
-        self.reset()
-        return web.json_response({"status": "reset"})
-
 
 def graph_error(status: int, code: Optional[int], message: str) -> web.Response:
     return web.json_response({"error": {"message": message, "type": "OAuthException", "code": code,
@@ -204,11 +184,6 @@ def graph_error(status: int, code: Optional[int], message: str) -> web.Response:
 # --- Playing Meta's part: signed inbound webhooks ------------------------------------------
 
 _wamids = itertools.count(1)
-
-
-def sign(app_secret: str, body: bytes) -> str:
-    """The X-Hub-Signature-256 header Meta would send with `body`."""
-    return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 def new_wamid() -> str:
@@ -236,10 +211,6 @@ def list_reply(wa_id: str, reply_id: str, title: str, description: Optional[str]
     if description:
         reply["description"] = description
     return message(wa_id, "interactive", {"type": "list_reply", "list_reply": reply}, **kw)
-
-
-def template_button(wa_id: str, payload: str, text: str, **kw: Any) -> Dict[str, Any]:
-    return message(wa_id, "button", {"payload": payload, "text": text}, **kw)
 
 
 def image_message(wa_id: str, media_id: str, caption: Optional[str] = None, mime_type: str = "image/jpeg",
@@ -278,10 +249,6 @@ def voice_message(wa_id: str, **kw: Any) -> Dict[str, Any]:
                                     "voice": True}, **kw)
 
 
-def reaction_message(wa_id: str, message_id: str, emoji: str, **kw: Any) -> Dict[str, Any]:
-    return message(wa_id, "reaction", {"message_id": message_id, "emoji": emoji}, **kw)
-
-
 def status(message_id: str, value: str, recipient: str, errors: Optional[List[Dict]] = None,
            timestamp: Optional[int] = None) -> Dict[str, Any]:
     """One entry of `value.statuses`: a delivery receipt for a message the business sent."""
@@ -317,7 +284,7 @@ async def deliver(webhook_url: str, app_secret: str, payload: Any,
                   session: Optional[aiohttp.ClientSession] = None) -> Tuple[int, str]:
     """Signs and POSTs a webhook body (a dict, or raw bytes); (HTTP status, response text)."""
     body = payload if isinstance(payload, bytes) else encode(payload)
-    headers = {"Content-Type": "application/json", "X-Hub-Signature-256": sign(app_secret, body)}
+    headers = signed_headers(app_secret, body)
     own = session is None
     session = session or aiohttp.ClientSession()
     try:
@@ -326,54 +293,3 @@ async def deliver(webhook_url: str, app_secret: str, payload: Any,
     finally:
         if own:
             await session.close()
-
-
-# --- Command line ------------------------------------------------------------------------
-
-
-async def _serve(host: str, port: int, access_token: Optional[str], phone_number_id: str) -> None:
-    fake = GraphFake(access_token, phone_number_id)
-    url = await fake.start(host, port)
-    print(f"graph fake: {url} (phone number id {phone_number_id}); set WHATSAPP_API_BASE_URL={url}", flush=True)
-    seen = 0
-    while True:
-        await asyncio.sleep(0.5)
-        for sent in fake.messages[seen:]:
-            content = sent.get(sent.get("type", "text"))
-            print(f"-> {sent['to']} [{sent.get('type')}] {json.dumps(content, ensure_ascii=False)}", flush=True)
-        seen = len(fake.messages)
-
-
-def main(argv: Optional[List[str]] = None) -> int:
-    import os
-
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8089)
-    parser.add_argument("--access-token", default=os.environ.get("WHATSAPP_ACCESS_TOKEN"),
-                        help="require this bearer token (default: WHATSAPP_ACCESS_TOKEN, else any)")
-    parser.add_argument("--phone-number-id", default=os.environ.get("WHATSAPP_PHONE_NUMBER_ID",
-                                                                    DEFAULT_PHONE_NUMBER_ID))
-    parser.add_argument("--deliver", metavar="TEXT", help="instead of serving: send one signed text webhook")
-    parser.add_argument("--webhook", default="http://localhost:5005/webhooks/whatsapp/webhook")
-    parser.add_argument("--app-secret", default=os.environ.get("WHATSAPP_APP_SECRET"))
-    parser.add_argument("--from", dest="sender", default="919800000001")
-    parser.add_argument("--name", default="Citizen")
-    args = parser.parse_args(argv)
-    if args.deliver is not None:
-        if not args.app_secret:
-            parser.error("--app-secret (or WHATSAPP_APP_SECRET) is needed to sign the webhook")
-        body = webhook([text_message(args.sender, args.deliver)], names={args.sender: args.name},
-                       phone_number_id=args.phone_number_id)
-        code, answer = asyncio.run(deliver(args.webhook, args.app_secret, body))
-        print(code, answer)
-        return 0 if code == 200 else 1
-    try:
-        asyncio.run(_serve(args.host, args.port, args.access_token, args.phone_number_id))
-    except KeyboardInterrupt:
-        pass
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,4 +1,5 @@
-"""How the assistant's replies fit WhatsApp's limits, as pure functions (no network, no database).
+"""The assistant's replies as WhatsApp message payloads, within WhatsApp's limits: pure functions
+(no network, no database), which the Graph client and the output channel send.
 
 A reply with options becomes reply buttons, a list, or a numbered text menu, whichever
 holds it without losing anything; every menu also travels as `(title, payload)` options,
@@ -25,7 +26,6 @@ LIST_BUTTON_LIMIT = 20
 SECTION_TITLE_LIMIT = 24
 
 Option = Tuple[str, str]  # (title shown, payload sent to the dialogue)
-
 
 
 @dataclass(frozen=True)
