@@ -23,8 +23,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from connectors.whatsapp.settings import ENVIRONMENT as WHATSAPP_ENVIRONMENT  # noqa: E402
-from connectors.whatsapp.settings import credentials_in_environment  # noqa: E402
+from connectors.whatsapp.settings import ENVIRONMENT as WHATSAPP_ENVIRONMENT, credentials_in_environment  # noqa: E402
 from panchayat import config, db, migrate, seed  # noqa: E402
 
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -48,22 +47,18 @@ def prepare_database() -> None:
 
 
 def whatsapp_on() -> bool:
-    """The channel runs when this build has it and all its credentials are set."""
-    return credentials_in_environment() and (ROOT / "connectors" / "whatsapp" / "inbound.py").exists()
+    """The channel runs when all its credentials are set."""
+    return credentials_in_environment()
 
 
 def runtime_files() -> List[str]:
     """Credentials and endpoints for this run: WhatsApp only when its credentials are set."""
     RUN_DIR.mkdir(parents=True, exist_ok=True)
     credentials = ["rest:", "connectors.verify.CertificateVerification:"]
-    if credentials_in_environment():
-        if whatsapp_on():
-            # The channel reads its secrets from the environment; none are written to disk.
-            credentials.append("connectors.whatsapp.WhatsAppInput:")
-            print("serve: WhatsApp channel on")
-        else:
-            print("serve: WHATSAPP_* is set, but this build has no WhatsApp channel yet; REST only",
-                  file=sys.stderr)
+    if whatsapp_on():
+        # The channel reads its secrets from the environment; none are written to disk.
+        credentials.append("connectors.whatsapp.WhatsAppInput:")
+        print("serve: WhatsApp channel on")
     credentials_file = RUN_DIR / "credentials.yml"
     credentials_file.write_text("\n".join(credentials) + "\n")
     endpoints = (ROOT / "endpoints.yml").read_text().replace(
@@ -152,7 +147,7 @@ def serve(interactive: bool, simulator: bool = False) -> int:
         print(f"serve: starting the action server (:{ACTION_PORT}) and the Rasa server (:{RASA_PORT}) ...")
         wait_ready(f"http://localhost:{ACTION_PORT}/health", actions, "actions")
         wait_ready(f"http://localhost:{RASA_PORT}/status", rasa, "rasa")
-        if whatsapp_on() and (ROOT / "connectors" / "notifier.py").exists():
+        if whatsapp_on():
             # The outbox goes out over WhatsApp only while the channel is on; it reads WHATSAPP_*.
             notifier = start("notifier", [str(VENV_BIN / "python"), "-m", "connectors.notifier"])
             processes.append(notifier)
