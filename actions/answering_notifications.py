@@ -1,5 +1,6 @@
 """Messages outside any form that are not requests: a bare answer to the panchayat's own question
 (a rating, "send the certificate"), and messages with no words (voice notes, stickers)."""
+
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
@@ -20,8 +21,9 @@ class ActionBareAnswer(Action):
     def name(self) -> Text:
         return "action_bare_answer"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         language = language_of(tracker)
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         kind = (tracker.latest_message.get("metadata") or {}).get("wa_type")
@@ -31,8 +33,9 @@ class ActionBareAnswer(Action):
             if kind == "audio":
                 show_menu(dispatcher, language)
             return []
-        answered = await run_journey(dispatcher, language, answering_notifications.answer, tracker.sender_id,
-                                     typed_text(tracker), language)
+        answered = await run_journey(
+            dispatcher, language, answering_notifications.answer, tracker.sender_id, typed_text(tracker), language
+        )
         if answered is FAILED:
             return []
         if answered.download:

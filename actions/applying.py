@@ -1,5 +1,6 @@
 """Applying for a certificate (one generic form for every service), what a service needs, and
 downloading the certificate: slot plumbing over panchayat/journeys/applying.py."""
+
 from pathlib import Path
 from typing import Any, Dict, List, Text
 
@@ -17,8 +18,9 @@ class ActionAskService(Action):
     def name(self) -> Text:
         return "action_ask_service"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         language = language_of(tracker)
         menu = await run_journey(dispatcher, language, applying.service_menu, language)
         if menu is not FAILED:
@@ -30,11 +32,13 @@ class ActionShowServiceInfo(Action):
     def name(self) -> Text:
         return "action_show_service_info"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         language = language_of(tracker)
-        answer = await run_journey(dispatcher, language, applying.service_info, latest_entity(tracker, "service"),
-                                   language)
+        answer = await run_journey(
+            dispatcher, language, applying.service_info, latest_entity(tracker, "service"), language
+        )
         if answer is not FAILED:
             send(dispatcher, answer, language)
         return []
@@ -46,11 +50,18 @@ class ActionAskApplicationAnswer(Action):
     def name(self) -> Text:
         return "action_ask_application_answer"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         language = language_of(tracker)
-        asked = await run_journey(dispatcher, language, applying.question, tracker.get_slot("application_draft"),
-                                  language, tracker.get_slot("service"))
+        asked = await run_journey(
+            dispatcher,
+            language,
+            applying.question,
+            tracker.get_slot("application_draft"),
+            language,
+            tracker.get_slot("service"),
+        )
         if asked is not FAILED:
             send(dispatcher, asked, language)
         return []
@@ -69,24 +80,31 @@ class ValidateApplicationForm(AsksGramPanchayat, PausableForm, FormValidationAct
             slots.insert(1, "gp_name")
         return slots
 
-    async def extract_service(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                              domain: Dict[Text, Any]) -> Dict[Text, Any]:
+    async def extract_service(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> Dict[Text, Any]:
         """The service of a request to apply that did not get it understood as an entity."""
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if tracker.get_slot("service") is not None or intent != "apply_service" or latest_entity(tracker, "service"):
             return {}
-        meant = applying.service_meant(tracker.latest_message.get("text") or "",
-                                       tracker.get_slot("application_draft"))
+        meant = applying.service_meant(tracker.latest_message.get("text") or "", tracker.get_slot("application_draft"))
         return {"service": meant} if meant else {}
 
-    async def validate_service(self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                               domain: Dict[Text, Any]) -> Dict[Text, Any]:
+    async def validate_service(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> Dict[Text, Any]:
         interrupted = self.not_an_answer(dispatcher, tracker, "service")
         if interrupted is not None:
             return interrupted
         language = language_of(tracker)
-        chosen = await run_journey(dispatcher, language, applying.choose_service, str(slot_value or ""),
-                                   tracker.get_slot("application_draft"), language)
+        chosen = await run_journey(
+            dispatcher,
+            language,
+            applying.choose_service,
+            str(slot_value or ""),
+            tracker.get_slot("application_draft"),
+            language,
+        )
         if chosen is FAILED:
             return {"service": None}
         send(dispatcher, chosen.replies, language)
@@ -94,23 +112,35 @@ class ValidateApplicationForm(AsksGramPanchayat, PausableForm, FormValidationAct
             return {"service": None}
         return {"service": chosen.service, "application_draft": chosen.draft, "application_answer": None}
 
-    async def validate_application_answer(self, slot_value: Any, dispatcher: CollectingDispatcher,
-                                          tracker: Tracker, domain: Dict[Text, Any]) -> Dict[Text, Any]:
+    async def validate_application_answer(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> Dict[Text, Any]:
         language = language_of(tracker)
         draft = tracker.get_slot("application_draft") or applying.new_draft(tracker.get_slot("service"))
         typed = str(slot_value or "")
         step, _key = applying.next_step(draft)
-        interrupted = self.not_an_answer(dispatcher, tracker, "application_answer",
-                                         accepts=("text", "file") if step == "document" else ("text",),
-                                         confirming=step == "confirm")
+        interrupted = self.not_an_answer(
+            dispatcher,
+            tracker,
+            "application_answer",
+            accepts=("text", "file") if step == "document" else ("text",),
+            confirming=step == "confirm",
+        )
         if interrupted is not None:
             return dict(interrupted, application_draft=draft)
         message = tracker.latest_message
         answered = await run_journey(
-            dispatcher, language, applying.answer, tracker.sender_id, draft, typed, language,
+            dispatcher,
+            language,
+            applying.answer,
+            tracker.sender_id,
+            draft,
+            typed,
+            language,
             intent=(message.get("intent") or {}).get("name"),
             button=pressed(typed, applying.SUMMARY_BUTTONS) if step == "confirm" else None,
-            attachment=(message.get("metadata") or {}).get("media_path"))
+            attachment=(message.get("metadata") or {}).get("media_path"),
+        )
         if answered is FAILED:
             return {"application_answer": None, "application_draft": draft}
         send(dispatcher, answered.replies, language)
@@ -126,8 +156,9 @@ class ActionFinishApplication(Action):
     def name(self) -> Text:
         return "action_finish_application"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         # A paused application keeps its draft (the answers so far); a filed one has none left.
         return [SlotSet("service", None), SlotSet("application_answer", None), *resumed(tracker)]
 
@@ -138,18 +169,30 @@ class ActionDownloadCertificate(Action):
     def name(self) -> Text:
         return "action_download_certificate"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         language = language_of(tracker)
-        found = await run_journey(dispatcher, language, applying.download, tracker.sender_id,
-                                  tracker.latest_message.get("text") or "", language,
-                                  latest_entity(tracker, "application_number"))
+        found = await run_journey(
+            dispatcher,
+            language,
+            applying.download,
+            tracker.sender_id,
+            tracker.latest_message.get("text") or "",
+            language,
+            latest_entity(tracker, "application_number"),
+        )
         if found is FAILED:
             return []
         send(dispatcher, found.replies, language)
         if found.pdf is not None:
             # One custom message: channels send it as a document with this caption.
-            dispatcher.utter_message(json_message={
-                "document": str(found.pdf), "filename": Path(found.pdf).name,
-                "caption": found.caption.text(language), "mime_type": "application/pdf"})
+            dispatcher.utter_message(
+                json_message={
+                    "document": str(found.pdf),
+                    "filename": Path(found.pdf).name,
+                    "caption": found.caption.text(language),
+                    "mime_type": "application/pdf",
+                }
+            )
         return []

@@ -1,4 +1,5 @@
 """What every action needs: the reply language, catalogue texts, and the one error funnel around journeys."""
+
 import logging
 from typing import Any, Callable, Optional
 
@@ -14,8 +15,9 @@ def language_of(tracker: Tracker) -> str:
     return tracker.get_slot("language") or "bn"
 
 
-def say(dispatcher: CollectingDispatcher, key: str, language: str, buttons: Optional[list] = None,
-        **params: Any) -> None:
+def say(
+    dispatcher: CollectingDispatcher, key: str, language: str, buttons: Optional[list] = None, **params: Any
+) -> None:
     dispatcher.utter_message(text=catalogue.text(key, language, **params), buttons=buttons or [])
 
 
@@ -29,8 +31,9 @@ def say_sorry(dispatcher: CollectingDispatcher, language: str, error: Exception)
 FAILED = object()
 
 
-async def run_journey(dispatcher: CollectingDispatcher, language: str, step: Callable, *args: Any,
-                      **kwargs: Any) -> Any:
+async def run_journey(
+    dispatcher: CollectingDispatcher, language: str, step: Callable, *args: Any, **kwargs: Any
+) -> Any:
     """The one error funnel of the actions: runs a journey's step off the event loop and returns
     its result, or FAILED after telling the citizen why: a PanchayatError's own message (a refused
     date, a wrong rating), else the plain sorry reply (the error goes to the log, never to them)."""
@@ -51,8 +54,9 @@ def send(dispatcher: CollectingDispatcher, replies: Any, language: str) -> None:
     from panchayat.journeys import Reply
 
     for one in [replies] if isinstance(replies, Reply) else replies or []:
-        dispatcher.utter_message(text=one.text(language),
-                                 buttons=[{"title": b.title, "payload": b.payload} for b in one.buttons])
+        dispatcher.utter_message(
+            text=one.text(language), buttons=[{"title": b.title, "payload": b.payload} for b in one.buttons]
+        )
 
 
 def latest_entity(tracker, name: str):

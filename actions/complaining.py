@@ -1,5 +1,6 @@
 """Complaints in the chat: the complaint form's slots, and the actions that show and rate complaints.
 What each answer means, and what is filed, is panchayat.journeys.complaining."""
+
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -24,8 +25,9 @@ def opening_of(tracker: Tracker) -> complaining.Opening:
             continue
         parse = event.get("parse_data") or {}
         if (parse.get("intent") or {}).get("name") == "lodge_grievance":
-            return complaining.Opening(event.get("text") or "", tuple(categories_in(parse)),
-                                       (event.get("metadata") or {}).get("media_path"))
+            return complaining.Opening(
+                event.get("text") or "", tuple(categories_in(parse)), (event.get("metadata") or {}).get("media_path")
+            )
     return complaining.Opening()
 
 
@@ -38,23 +40,39 @@ class ValidateGrievanceForm(AsksGramPanchayat, PausableForm, FormValidationActio
     async def form_slots(self, domain_slots: List[Text], tracker: Tracker) -> List[Text]:
         return (["gp_name"] if not tracker.get_slot("gp_known") else []) + ["grievance_answer"]
 
-    async def validate_grievance_answer(self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                        domain: Dict[Text, Any]) -> Dict[Text, Any]:
+    async def validate_grievance_answer(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> Dict[Text, Any]:
         language = language_of(tracker)
         draft = dict(tracker.get_slot("grievance_draft") or complaining.new_draft(opening_of(tracker)))
         typed = str(slot_value or "")
         message = tracker.latest_message
         step = complaining.next_step(draft)
         accepts = {"photo": ("text", "file"), "place": ("text", "place")}.get(step, ("text",))
-        interrupted = self.not_an_answer(dispatcher, tracker, "grievance_answer", accepts=accepts,
-                                         confirming=step in ("confirm", "photo", "place"),
-                                         optional=step in ("photo", "place"))
+        interrupted = self.not_an_answer(
+            dispatcher,
+            tracker,
+            "grievance_answer",
+            accepts=accepts,
+            confirming=step in ("confirm", "photo", "place"),
+            optional=step in ("photo", "place"),
+        )
         if interrupted is not None:
             return dict(interrupted, grievance_draft=draft)
         button: Optional[str] = pressed(typed, complaining.BUTTONS[step]) if step in complaining.BUTTONS else None
-        answered = await run_journey(dispatcher, language, complaining.answer, tracker.sender_id, draft, typed,
-                                     language, intent=(message.get("intent") or {}).get("name"), button=button,
-                                     categories=categories_in(message), metadata=message.get("metadata") or {})
+        answered = await run_journey(
+            dispatcher,
+            language,
+            complaining.answer,
+            tracker.sender_id,
+            draft,
+            typed,
+            language,
+            intent=(message.get("intent") or {}).get("name"),
+            button=button,
+            categories=categories_in(message),
+            metadata=message.get("metadata") or {},
+        )
         if answered is FAILED:  # the citizen was told why; the draft stays as it was, to answer again
             return {"grievance_answer": None, "grievance_draft": draft}
         send(dispatcher, answered.replies, language)
@@ -71,8 +89,9 @@ class ActionAskGrievanceAnswer(Action):
     def name(self) -> Text:
         return "action_ask_grievance_answer"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         language = language_of(tracker)
         draft = tracker.get_slot("grievance_draft")
         opening = None if draft else opening_of(tracker)
@@ -87,8 +106,9 @@ class ActionFinishGrievance(Action):
     def name(self) -> Text:
         return "action_finish_grievance"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         if tracker.get_slot(PAUSED):  # paused: what was written stays for when the citizen comes back
             return [SlotSet("grievance_answer", None), *resumed(tracker)]
         return [SlotSet("grievance_answer", None), SlotSet("grievance_draft", None)]
@@ -100,12 +120,20 @@ class ActionRateGrievance(Action):
     def name(self) -> Text:
         return "action_rate_grievance"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         language = language_of(tracker)
         typed = tracker.latest_message.get("text") or ""
-        replies = await run_journey(dispatcher, language, complaining.rate, tracker.sender_id, typed,
-                                    latest_entity(tracker, "grievance_number"), language)
+        replies = await run_journey(
+            dispatcher,
+            language,
+            complaining.rate,
+            tracker.sender_id,
+            typed,
+            latest_entity(tracker, "grievance_number"),
+            language,
+        )
         if replies is not FAILED:
             send(dispatcher, replies, language)
         return []

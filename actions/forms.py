@@ -5,6 +5,7 @@ photo or a place where words were asked. Each form's validator asks `not_an_answ
 answers such a message in the citizen's language and either asks the same question again or
 pauses the form, keeping the draft for later. The form's own steps then only read answers.
 """
+
 from typing import Any, Dict, List, Optional, Sequence, Text
 
 from rasa_sdk import Tracker
@@ -51,15 +52,23 @@ class PausableForm:
     async def form_slots(self, domain_slots: List[Text], tracker: Tracker) -> List[Text]:
         return domain_slots
 
-    async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker,
-                             domain: Dict[Text, Any]) -> List[Text]:
+    async def required_slots(
+        self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Text]:
         if tracker.get_slot(PAUSED):
             return []
         return await self.form_slots(domain_slots, tracker)
 
-    def not_an_answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, slot: str,
-                      accepts: Sequence[str] = ("text",), confirming: bool = False, optional: bool = False,
-                      cancel_pauses: bool = True) -> Optional[Dict[Text, Any]]:
+    def not_an_answer(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        slot: str,
+        accepts: Sequence[str] = ("text",),
+        confirming: bool = False,
+        optional: bool = False,
+        cancel_pauses: bool = True,
+    ) -> Optional[Dict[Text, Any]]:
         """The slot values for a message that is not an answer (after replying to it), or None.
 
         `accepts` names what the current question takes: "text", "file" (a photo or PDF),
@@ -111,8 +120,12 @@ def opening_message(tracker: Tracker, form: str) -> Optional[Dict[Text, Any]]:
                 break
             activated = True
         elif kind == "user":
-            found = {"text": event.get("text") or "", "message_id": event.get("message_id"),
-                     "metadata": event.get("metadata") or {}, "parse_data": event.get("parse_data") or {}}
+            found = {
+                "text": event.get("text") or "",
+                "message_id": event.get("message_id"),
+                "metadata": event.get("metadata") or {},
+                "parse_data": event.get("parse_data") or {},
+            }
             if activated:
                 return found
             newest = newest or found

@@ -1,4 +1,5 @@
 """The menu: what the assistant can do, each item a button."""
+
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
@@ -21,8 +22,12 @@ MENU = (
 
 
 def show_menu(dispatcher: CollectingDispatcher, language: str) -> None:
-    say(dispatcher, "menu", language, buttons=[{"title": text(key, language), "payload": payload}
-                                               for key, payload in MENU])
+    say(
+        dispatcher,
+        "menu",
+        language,
+        buttons=[{"title": text(key, language), "payload": payload} for key, payload in MENU],
+    )
 
 
 class ActionShowMenu(Action):
@@ -32,7 +37,8 @@ class ActionShowMenu(Action):
     def name(self) -> Text:
         return "action_show_menu"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         show_menu(dispatcher, language_of(tracker))
         return []

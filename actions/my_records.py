@@ -1,5 +1,6 @@
 """The citizen's own applications, bookings and complaints, by number or all of them: slot plumbing over
 panchayat/journeys/my_records.py."""
+
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
@@ -17,12 +18,20 @@ class ShowsMyRecords:
     kind: my_records.RecordKind
     entity: str
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         language = language_of(tracker)
-        shown = await run_journey(dispatcher, language, my_records.show, self.kind, tracker.sender_id,
-                                  tracker.latest_message.get("text") or "", language,
-                                  latest_entity(tracker, self.entity))
+        shown = await run_journey(
+            dispatcher,
+            language,
+            my_records.show,
+            self.kind,
+            tracker.sender_id,
+            tracker.latest_message.get("text") or "",
+            language,
+            latest_entity(tracker, self.entity),
+        )
         if shown is not FAILED:
             send(dispatcher, shown, language)
         return []

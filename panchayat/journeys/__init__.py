@@ -18,6 +18,7 @@ told (nothing is written then). Nothing here knows Rasa: the actions in `actions
 into these calls and replies into messages, and the WhatsApp channel and the notifier call the
 same functions.
 """
+
 import asyncio
 import functools
 from dataclasses import dataclass, field

@@ -4,6 +4,7 @@ resolved complaint, or "pathan" for an approved application's certificate.
 Such an answer carries no request of its own, so it is read against the question of the newest
 notification still open (panchayat.followups); with none open it means nothing here.
 """
+
 from dataclasses import dataclass, field
 from typing import List, Optional
 

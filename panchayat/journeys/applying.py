@@ -13,6 +13,7 @@ dialogue keeps between messages, so that an interrupted application resumes wher
 The service's definition decides what is asked and in which order. Reading an answer is pure;
 filing the application is one transaction, and so is finding a certificate to download.
 """
+
 import mimetypes
 import re
 from dataclasses import dataclass, field
@@ -30,14 +31,14 @@ from panchayat.fields import parse_field
 from panchayat.identifiers import parse_application_number
 from panchayat.journeys import Button, Reply, reply
 from panchayat.models import Attachment
-from panchayat.services import (Service, all_services, get_service, names_in_a_list,
-                                without_certificate_words)
+from panchayat.services import Service, all_services, get_service, names_in_a_list, without_certificate_words
 
 # The summary's buttons: catalogue keys of their titles, and what pressing (or typing) one means.
 SUMMARY_BUTTONS = {"draft_button_submit": "/affirm", "draft_button_change": "/deny", "draft_button_cancel": "/cancel"}
 
 
 # --- Choosing the service ---------------------------------------------------------------------
+
 
 def match_service(typed: str) -> Optional[str]:
     """A service code from a code, a button or a name in either script."""
@@ -47,9 +48,13 @@ def match_service(typed: str) -> Optional[str]:
         return typed
     # "certificate" names no service by itself, though a service's name may have it.
     typed = without_certificate_words(typed)
-    found = match_option(typed, [{"value": code, "labels": [service.name["en"], service.name["bn"],
-                                                            code.replace("_", " "), *service.also]}
-                                 for code, service in services.items()])
+    found = match_option(
+        typed,
+        [
+            {"value": code, "labels": [service.name["en"], service.name["bn"], code.replace("_", " "), *service.also]}
+            for code, service in services.items()
+        ],
+    )
     if found:
         return found
     key = phonetic_key(normalize(typed).replace(" ", ""))
@@ -63,9 +68,13 @@ def match_service(typed: str) -> Optional[str]:
 
 def service_menu(language: str) -> Reply:
     """Which certificate? with a button per service."""
-    return reply("draft_ask_service", buttons=tuple(
-        Button(service.title(language)[:20], f'/apply_service{{"service": "{code}"}}')
-        for code, service in all_services().items()))
+    return reply(
+        "draft_ask_service",
+        buttons=tuple(
+            Button(service.title(language)[:20], f'/apply_service{{"service": "{code}"}}')
+            for code, service in all_services().items()
+        ),
+    )
 
 
 def service_info(code: Optional[str], language: str) -> Reply:
@@ -74,15 +83,27 @@ def service_info(code: Optional[str], language: str) -> Reply:
     services = all_services()
     service = services.get(code) if code else None
     if service is None:
-        lines = "\n".join(text("service_list_line", language, service=s.title(language),
-                               fee=digits(s.fee_rupees, language), days=digits(s.processing_days, language))
-                          for s in services.values())
+        lines = "\n".join(
+            text(
+                "service_list_line",
+                language,
+                service=s.title(language),
+                fee=digits(s.fee_rupees, language),
+                days=digits(s.processing_days, language),
+            )
+            for s in services.values()
+        )
         return reply("service_list", services=lines)
     needed = "\n".join(text("document_line", language, document=_label(d, language)) for d in service.documents)
-    return reply("service_info", service=service.title(language),
-                 summary=service.summary.get(language) or service.summary["en"],
-                 fee=digits(service.fee_rupees, language), days=digits(service.processing_days, language),
-                 documents=needed, fields=", ".join(_label(f, language) for f in service.fields))
+    return reply(
+        "service_info",
+        service=service.title(language),
+        summary=service.summary.get(language) or service.summary["en"],
+        fee=digits(service.fee_rupees, language),
+        days=digits(service.processing_days, language),
+        documents=needed,
+        fields=", ".join(_label(f, language) for f in service.fields),
+    )
 
 
 def service_meant(typed: str, draft: Optional[Dict]) -> Optional[str]:
@@ -118,6 +139,7 @@ def choose_service(typed: str, draft: Optional[Dict], language: str) -> ServiceC
 
 
 # --- The draft --------------------------------------------------------------------------------
+
 
 def new_draft(service_code: Optional[str]) -> Dict:
     get_service(service_code or "")
@@ -164,14 +186,19 @@ def correction_target(draft: Dict, typed: str) -> Optional[str]:
     said = set(_keys(cleaned)) | set(_keys(cleaned, stemmed=True))
     best, best_score = None, (0.0, 0)
     for definition in service.fields:
-        for label in (definition["label"]["en"], definition["label"]["bn"], definition["name"].replace("_", " "),
-                      *definition.get("also", [])):
+        for label in (
+            definition["label"]["en"],
+            definition["label"]["bn"],
+            definition["name"].replace("_", " "),
+            *definition.get("also", []),
+        ):
             label_keys = _keys(label)
             if not label_keys:
                 continue
             # The share of the label's words the user wrote, then how many of them.
-            hits = sum(1 for key, cut in zip(label_keys, _keys(label, stemmed=True), strict=True)
-                       if key in said or cut in said)
+            hits = sum(
+                1 for key, cut in zip(label_keys, _keys(label, stemmed=True), strict=True) if key in said or cut in said
+            )
             score = (hits / len(label_keys), hits)
             if score > best_score:
                 best, best_score = definition["name"], score
@@ -209,6 +236,7 @@ def display_value(service: Service, name: str, value, language: str) -> str:
 
 # --- Asking -----------------------------------------------------------------------------------
 
+
 def question(draft: Optional[Dict], language: str, service_code: Optional[str] = None) -> Reply:
     """What the draft (or a new one for `service_code`) needs next: a field, a document, which
     detail to change, or the summary to confirm."""
@@ -229,26 +257,43 @@ def _field_question(draft: Dict, name: str, language: str) -> Reply:
     """The field's own question from the service definition, with a button per choice."""
     definition = field_definition(get_service(draft["service"]), name)
     # The payload says "this is an answer": a bare value ("service") would be read as a request.
-    buttons = tuple(Button(choice.get(language) or choice["en"], f'/inform{{"choice": "{choice["value"]}"}}')
-                    for choice in definition.get("choices", []))
-    return reply("draft_field_question", buttons=buttons,
-                 question=definition["prompt"].get(language) or definition["prompt"]["en"])
+    buttons = tuple(
+        Button(choice.get(language) or choice["en"], f'/inform{{"choice": "{choice["value"]}"}}')
+        for choice in definition.get("choices", [])
+    )
+    return reply(
+        "draft_field_question",
+        buttons=buttons,
+        question=definition["prompt"].get(language) or definition["prompt"]["en"],
+    )
 
 
 def summary(draft: Dict, language: str) -> Reply:
     """Every answer, numbered (the numbers pick a detail to change), with submit/change/cancel."""
     service = get_service(draft["service"])
-    lines = [text("draft_line", language, number=index, label=_label(definition, language),
-                  value=display_value(service, definition["name"], draft["fields"].get(definition["name"], ""),
-                                      language))
-             for index, definition in enumerate(service.fields, start=1)]
+    lines = [
+        text(
+            "draft_line",
+            language,
+            number=index,
+            label=_label(definition, language),
+            value=display_value(service, definition["name"], draft["fields"].get(definition["name"], ""), language),
+        )
+        for index, definition in enumerate(service.fields, start=1)
+    ]
     handed_in = ", ".join(_label(d, language) for d in service.documents if d["code"] in draft["documents"])
-    return reply("draft_summary", service=service.title(language), lines="\n".join(lines),
-                 documents=handed_in or "-", fee=service.fee_rupees,
-                 buttons=tuple(Button(text(key, language), payload) for key, payload in SUMMARY_BUTTONS.items()))
+    return reply(
+        "draft_summary",
+        service=service.title(language),
+        lines="\n".join(lines),
+        documents=handed_in or "-",
+        fee=service.fee_rupees,
+        buttons=tuple(Button(text(key, language), payload) for key, payload in SUMMARY_BUTTONS.items()),
+    )
 
 
 # --- Answering ----------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Answered:
@@ -261,8 +306,15 @@ class Answered:
     paused: bool = False
 
 
-def answer(sender: str, draft: Dict, typed: str, language: str, intent: Optional[str] = None,
-           button: Optional[str] = None, attachment: Optional[str] = None) -> Answered:
+def answer(
+    sender: str,
+    draft: Dict,
+    typed: str,
+    language: str,
+    intent: Optional[str] = None,
+    button: Optional[str] = None,
+    attachment: Optional[str] = None,
+) -> Answered:
     """Reads one answer to the draft's question: a field's value, a document (`attachment`, the
     path of a file sent in the chat, or a typed path), a correction that names a field, or, at
     the summary, yes (files the application for `sender`), change or cancel. `intent` is the
@@ -283,8 +335,11 @@ def answer(sender: str, draft: Dict, typed: str, language: str, intent: Optional
         return Answered(answer_document(draft, key, attachment or typed))
     if intent == "affirm" or button == "/affirm" or is_yes(typed):
         number = submit(sender, draft)
-        return Answered(None, [reply("draft_submitted", service=get_service(draft["service"]).title(language),
-                                     number=number)], number=number)
+        return Answered(
+            None,
+            [reply("draft_submitted", service=get_service(draft["service"]).title(language), number=number)],
+            number=number,
+        )
     if button == "/cancel":
         return Answered(draft, paused=True)
     if intent == "deny" or button == "/deny" or is_no(typed) or is_correction(typed):
@@ -297,17 +352,26 @@ def submit(session, sender: str, draft: Dict) -> str:
     """Files the application of `sender` with its documents; returns the application number."""
     if next_step(draft)[0] != "confirm":
         raise PanchayatError("fields_missing", fields=next_step(draft)[1])
-    application = applications.submit(session, citizens.get_or_create(session, sender), draft["service"],
-                                      draft["fields"])
+    application = applications.submit(
+        session, citizens.get_or_create(session, sender), draft["service"], draft["fields"]
+    )
     for code, stored in draft["documents"].items():
-        session.add(Attachment(application_id=application.id, purpose=code, storage_path=stored["path"],
-                               mime_type=stored["mime_type"] or mimetypes.guess_type(stored["path"])[0],
-                               size_bytes=stored["size_bytes"], sha256=stored["sha256"]))
+        session.add(
+            Attachment(
+                application_id=application.id,
+                purpose=code,
+                storage_path=stored["path"],
+                mime_type=stored["mime_type"] or mimetypes.guess_type(stored["path"])[0],
+                size_bytes=stored["size_bytes"],
+                sha256=stored["sha256"],
+            )
+        )
     session.flush()
     return application.number
 
 
 # --- Where an application stands -------------------------------------------------------------------
+
 
 def _status_word(status: str, language: str) -> str:
     return text(f"status_{status}", language)
@@ -317,14 +381,25 @@ def status_replies(application, language: str) -> List[Reply]:
     """One application (a `models.Application`, read while its session is open) with its history,
     and what to do next once approved."""
     history = "\n".join(
-        text("application_history_line", language, date=day(event.at, language),
-             status=_status_word(event.to_status, language),
-             note=f" ({event.note})" if event.note and event.to_status == "rejected" else "")
-        for event in application.events)
-    replies = [reply("application_status", number=application.number,
-                     service=text(f"service_{application.service}", language),
-                     date=day(application.created_at, language),
-                     status=_status_word(application.status, language), history=history)]
+        text(
+            "application_history_line",
+            language,
+            date=day(event.at, language),
+            status=_status_word(event.to_status, language),
+            note=f" ({event.note})" if event.note and event.to_status == "rejected" else "",
+        )
+        for event in application.events
+    )
+    replies = [
+        reply(
+            "application_status",
+            number=application.number,
+            service=text(f"service_{application.service}", language),
+            date=day(application.created_at, language),
+            status=_status_word(application.status, language),
+            history=history,
+        )
+    ]
     if application.status == "approved":
         replies.append(reply("application_next_approved", number=application.number))
     return replies
@@ -332,13 +407,21 @@ def status_replies(application, language: str) -> List[Reply]:
 
 def list_replies(applications_: list, language: str) -> List[Reply]:
     """Several applications, one line each."""
-    lines = "\n".join(text("my_application_line", language, number=a.number,
-                           service=text(f"service_{a.service}", language),
-                           status=_status_word(a.status, language)) for a in applications_)
+    lines = "\n".join(
+        text(
+            "my_application_line",
+            language,
+            number=a.number,
+            service=text(f"service_{a.service}", language),
+            status=_status_word(a.status, language),
+        )
+        for a in applications_
+    )
     return [reply("my_applications", lines=lines)]
 
 
 # --- Downloading the certificate ----------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Download:
@@ -363,13 +446,15 @@ def download(sender: str, typed: str, language: str, number: Optional[str] = Non
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{facts['number']}.pdf"
     path.write_bytes(data)
-    return Download(pdf=path, caption=reply("certificate_caption", service=facts["service"].title(language),
-                                            number=facts["number"]))
+    return Download(
+        pdf=path, caption=reply("certificate_caption", service=facts["service"].title(language), number=facts["number"])
+    )
 
 
 @transaction
-def _certificate_facts(session, sender: str, number: Optional[str],
-                       language: str) -> Tuple[Optional[Dict], List[Reply]]:
+def _certificate_facts(
+    session, sender: str, number: Optional[str], language: str
+) -> Tuple[Optional[Dict], List[Reply]]:
     """The facts of the citizen's certificate to print, or (None, what to say instead)."""
     citizen = citizens.get_or_create(session, sender)
     certificate = certificates.own_approved(session, number, citizen)

@@ -6,6 +6,7 @@ words (`description`), a stored photo or "none", a place (a pin or typed words) 
 the summary is shown, and the citizen submits it or drops it. The draft may also carry
 `pending_media`: a photo sent with the very message that asked to complain.
 """
+
 import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -73,6 +74,7 @@ class Answered:
 
 # --- reading answers (no database) -------------------------------------------------------
 
+
 def next_step(draft: Dict) -> str:
     for step in ("category", "description", "photo", "place"):
         if not draft.get(step):
@@ -86,9 +88,16 @@ def category_answer(typed: str, categories: Sequence[str] = ()) -> Optional[str]
     found = grievances.most_specific_category(categories)
     if found:
         return found
-    return match_option(typed, [{"value": code, "labels": [text(f"category_{code}", "en"),
-                                                            text(f"category_{code}", "bn"), code.replace("_", " ")]}
-                                 for code in CATEGORIES])
+    return match_option(
+        typed,
+        [
+            {
+                "value": code,
+                "labels": [text(f"category_{code}", "en"), text(f"category_{code}", "bn"), code.replace("_", " ")],
+            }
+            for code in CATEGORIES
+        ],
+    )
 
 
 def describes_a_problem(typed: str) -> bool:
@@ -132,8 +141,9 @@ def new_draft(opening: Opening) -> Dict[str, Any]:
 
 
 def category_buttons(language: str) -> Tuple[Button, ...]:
-    return tuple(Button(text(f"category_{code}", language), f'/inform{{"grievance_category": "{code}"}}')
-                 for code in CATEGORIES)
+    return tuple(
+        Button(text(f"category_{code}", language), f'/inform{{"grievance_category": "{code}"}}') for code in CATEGORIES
+    )
 
 
 def _buttons(step: str, language: str) -> Tuple[Button, ...]:
@@ -146,6 +156,7 @@ def _told(error: PanchayatError) -> Reply:
 
 
 # --- the complaint form --------------------------------------------------------------------
+
 
 def ask(sender: str, draft: Optional[Dict], language: str, opening: Optional[Opening] = None) -> Asked:
     """The question for whatever the complaint still needs, or its summary to confirm. Without a
@@ -174,8 +185,16 @@ def ask(sender: str, draft: Optional[Dict], language: str, opening: Optional[Ope
     return Asked(draft, replies)
 
 
-def answer(sender: str, draft: Dict, typed: str, language: str, intent: Optional[str] = None,
-           button: Optional[str] = None, categories: Sequence[str] = (), metadata: Optional[Dict] = None) -> Answered:
+def answer(
+    sender: str,
+    draft: Dict,
+    typed: str,
+    language: str,
+    intent: Optional[str] = None,
+    button: Optional[str] = None,
+    categories: Sequence[str] = (),
+    metadata: Optional[Dict] = None,
+) -> Answered:
     """Reads the citizen's answer to the complaint's current question.
 
     `intent` is what the message was understood as ("affirm", "deny", ...), `button` the payload of
@@ -241,9 +260,15 @@ def _lodge(session: Session, sender: str, draft: Dict) -> str:
     citizen = citizens.get_or_create(session, sender)
     place = draft["place"] if isinstance(draft.get("place"), dict) else {}
     grievance = grievances.lodge(
-        session, citizen, draft["category"], draft["description"],
-        location_text=place.get("text"), latitude=place.get("latitude"), longitude=place.get("longitude"),
-        photo=draft["photo"] if isinstance(draft.get("photo"), dict) else None)
+        session,
+        citizen,
+        draft["category"],
+        draft["description"],
+        location_text=place.get("text"),
+        latitude=place.get("latitude"),
+        longitude=place.get("longitude"),
+        photo=draft["photo"] if isinstance(draft.get("photo"), dict) else None,
+    )
     return grievance.number
 
 
@@ -259,16 +284,27 @@ def _summary(draft: Dict, gram_panchayat: str, language: str) -> Reply:
     if not isinstance(place, dict):
         where = text("grievance_summary_none", language)
     elif place.get("latitude") is not None:
-        where = text("grievance_summary_pin", language, latitude=digits(f"{place['latitude']:.5f}", language),
-                     longitude=digits(f"{place['longitude']:.5f}", language))
+        where = text(
+            "grievance_summary_pin",
+            language,
+            latitude=digits(f"{place['latitude']:.5f}", language),
+            longitude=digits(f"{place['longitude']:.5f}", language),
+        )
         where = f"{place['text']}, {where}" if place.get("text") else where
     else:
         where = place["text"]
-    photo = text("grievance_summary_photo_yes" if isinstance(draft["photo"], dict) else "grievance_summary_none",
-                 language)
-    return reply("grievance_summary", _buttons("confirm", language),
-                 category=text(f"category_{draft['category']}", language), description=draft["description"],
-                 photo=photo, place=where, gram_panchayat=gram_panchayat)
+    photo = text(
+        "grievance_summary_photo_yes" if isinstance(draft["photo"], dict) else "grievance_summary_none", language
+    )
+    return reply(
+        "grievance_summary",
+        _buttons("confirm", language),
+        category=text(f"category_{draft['category']}", language),
+        description=draft["description"],
+        photo=photo,
+        place=where,
+        gram_panchayat=gram_panchayat,
+    )
 
 
 # --- the citizen's own complaints ------------------------------------------------------------
@@ -277,24 +313,38 @@ def _summary(draft: Dict, gram_panchayat: str, language: str) -> Reply:
 def status_reply(grievance, language: str) -> Reply:
     """All about one complaint: its kind, date and state, the panchayat's note, and the rating
     prompt while a resolved one waits for its rating."""
-    note = (text("grievance_resolution_note", language, note=grievance.resolution_note)
-            if grievance.resolution_note else "")
+    note = (
+        text("grievance_resolution_note", language, note=grievance.resolution_note) if grievance.resolution_note else ""
+    )
     if grievance.status == "resolved" and grievance.rating is None:
         note += text("grievance_rate_prompt", language)
-    return reply("grievance_status", number=grievance.number, category=text(f"category_{grievance.category}", language),
-                 date=day(grievance.created_at, language), status=text(f"status_{grievance.status}", language),
-                 note=note)
+    return reply(
+        "grievance_status",
+        number=grievance.number,
+        category=text(f"category_{grievance.category}", language),
+        date=day(grievance.created_at, language),
+        status=text(f"status_{grievance.status}", language),
+        note=note,
+    )
 
 
 def list_replies(own: list, language: str) -> List[Reply]:
     """The citizen's complaints, a line each."""
-    lines = "\n".join(text("my_grievance_line", language, number=g.number,
-                           category=text(f"category_{g.category}", language),
-                           status=text(f"status_{g.status}", language)) for g in own)
+    lines = "\n".join(
+        text(
+            "my_grievance_line",
+            language,
+            number=g.number,
+            category=text(f"category_{g.category}", language),
+            status=text(f"status_{g.status}", language),
+        )
+        for g in own
+    )
     return [reply("my_grievances", lines=lines)]
 
 
 # --- rating a resolved complaint -------------------------------------------------------------
+
 
 @db.transaction
 def rate(session: Session, sender: str, typed: str, number: Optional[str], language: str) -> List[Reply]:
@@ -307,8 +357,9 @@ def rate(session: Session, sender: str, typed: str, number: Optional[str], langu
     figures = re.findall(r"\d+", normalize(re.sub(r"(?i)\bgr\W*\d{4}\W*\d+", " ", rest)))
     rating = int(figures[-1]) if figures else None
     citizen = citizens.get_or_create(session, sender)
-    grievance = (grievances.find_own(session, number, citizen) if number
-                 else grievances.awaiting_rating(session, citizen))
+    grievance = (
+        grievances.find_own(session, number, citizen) if number else grievances.awaiting_rating(session, citizen)
+    )
     if grievance is None:
         return [reply("grievance_nothing_to_rate")]
     if rating is None or not 1 <= rating <= 5:

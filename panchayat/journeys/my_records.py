@@ -6,6 +6,7 @@ record's number in a message, how to find and list the citizen's own, and how to
 Someone else's number gets exactly the same answer as an unknown one, so a stranger learns
 nothing from guessing.
 """
+
 from dataclasses import dataclass
 from typing import Any, Callable, List, Optional
 
@@ -35,8 +36,9 @@ class RecordKind:
 
 
 @transaction
-def show(session, kind: RecordKind, sender: str, typed: str, language: str,
-         number: Optional[str] = None) -> List[Reply]:
+def show(
+    session, kind: RecordKind, sender: str, typed: str, language: str, number: Optional[str] = None
+) -> List[Reply]:
     """The record `number` (as understood, else as written in `typed`) if it is the citizen's own,
     else the list of theirs: all about it when there is only one, the newest lines otherwise."""
     number = number or kind.number_in(typed or "")
