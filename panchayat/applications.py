@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from panchayat import journal, outbox
 from panchayat.directory import officials_by_role
 from panchayat.errors import PanchayatError
-from panchayat.identifiers import next_identifier, parse_identifier
+from panchayat.identifiers import next_identifier, parse_application_number
 from panchayat.models import Application, ApplicationEvent, Certificate, Citizen
 from panchayat.services import get_service
 
@@ -19,7 +19,6 @@ TRANSITIONS = {
     "approved": (),
     "rejected": (),
 }
-APPLICATION_PREFIXES = ("BP", "TN", "BN")
 
 
 def submit(
@@ -45,7 +44,7 @@ def submit(
         gp_code=gp_code,
         status="submitted",
         fields={name: fields[name] for name in service.field_names},
-        fee_paise=service.fee_rupees * 100,
+        fee_paise=service.fee_paise,
         created_at=now,
         updated_at=now,
     )
@@ -59,7 +58,7 @@ def submit(
 
 def find(session: Session, typed_number: str) -> Application:
     """The application a (loosely typed) number names; unknown numbers are an error."""
-    number = parse_identifier(typed_number or "", APPLICATION_PREFIXES)
+    number = parse_application_number(typed_number or "")
     if number is None:
         raise PanchayatError("bad_application_number", number=typed_number)
     application = session.execute(select(Application).where(Application.number == number)).scalar_one_or_none()
