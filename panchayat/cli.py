@@ -16,8 +16,21 @@ from typing import Any, Callable, Dict, List, Optional
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from panchayat import (applications, bookings, certificates, config, db, documents, employees, grievances, migrate,
-                       pay_documents, payroll, periods, seed)
+from panchayat import (
+    applications,
+    bookings,
+    certificates,
+    config,
+    db,
+    documents,
+    employees,
+    grievances,
+    migrate,
+    pay_documents,
+    payroll,
+    periods,
+    seed,
+)
 from panchayat.directory import import_gram_panchayats
 from panchayat.errors import PanchayatError
 from panchayat.models import APPLICATION_STATUSES, GRIEVANCE_STATUSES, District, GuestHouse
@@ -48,7 +61,7 @@ def _date(value: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise PanchayatError("bad_date", value=value)
+        raise PanchayatError("bad_date", value=value) from None
 
 
 # --- serialisers --------------------------------------------------------------------
@@ -158,8 +171,8 @@ def cmd_applications_show(args, out: Output) -> None:
     with db.session_scope() as session:
         data = application_dict(applications.find(session, args.number), with_history=True)
     lines = [f"  {k}: {v}" for k, v in data["fields"].items()]
-    lines += [f"  {h['at']}  {h['from'] or '-'} -> {h['to']}  by {h['actor']}" + (f" ({h['note']})" if h["note"] else "")
-              for h in data["history"]]
+    lines += [f"  {h['at']}  {h['from'] or '-'} -> {h['to']}  by {h['actor']}"
+              + (f" ({h['note']})" if h["note"] else "") for h in data["history"]]
     out.emit(f"{data['number']} {data['service']} {data['status']}", data, lines)
 
 
@@ -257,7 +270,8 @@ def cmd_certificates_verify(args, out: Output) -> None:
         answer = certificates.verify(session, args.payload)
     summary = answer["result"]
     if answer["result"] != "unknown":
-        summary += f": {answer['number']} ({answer['service']}) issued to {answer['holder']} by {answer['gram_panchayat']}"
+        summary += (f": {answer['number']} ({answer['service']}) issued to {answer['holder']}"
+                    f" by {answer['gram_panchayat']}")
     out.emit(summary, answer)
 
 

@@ -9,7 +9,7 @@ import os
 import re
 import string
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Tuple
 
@@ -156,7 +156,7 @@ def _problems(service: Service) -> List[str]:
     return problems
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load_dir(directory: str) -> Dict[str, Service]:
     loaded = [load_definition(path) for path in sorted(Path(directory).glob("*.yml"))]
     return {service.code: service for service in loaded}
