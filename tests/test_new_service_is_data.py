@@ -5,6 +5,7 @@ through PANCHAYAT_SERVICE_DIRS, as a district would add one: nothing is monkeypa
 applied for through the applying journey, approved with the staff CLI, and its certificate
 comes out as a PDF whose QR code verifies.
 """
+import io
 import json
 
 import pytest
@@ -198,3 +199,25 @@ def test_a_definition_that_could_not_work_is_refused_when_read(tmp_path, monkeyp
     monkeypatch.setenv(services.EXTRA_DIRS_VARIABLE, str(folder))
     with pytest.raises(ValueError):
         identifiers.known_prefixes()
+
+
+def test_a_residence_certificate_is_filed_approved_and_printed_with_its_statement(sqlite_database, monkeypatch):
+    from panchayat import applications, documents
+
+    monkeypatch.setenv("CERTIFICATE_SIGNING_KEY", "a-test-key")
+    with db.session_scope(sqlite_database) as session:
+        citizen = citizens.get_or_create(session, SENDER)
+        application = applications.submit(session, citizen, "residence_certificate", {
+            "applicant_name": "Mousumi Das", "guardian_name": "Tapan Das",
+            "address": "Purba Para, Bagula, PIN 741502", "years_of_residence": 12, "purpose": "college admission"},
+            gp_code=HOME_GP)
+        number = application.number
+        applications.approve(session, application, "Secretary")
+    with db.session_scope(sqlite_database) as session:
+        # Found by its number with the prefix typed in Bengali ("আরসি 2026-000001").
+        facts = certificates.facts(certificates.find(session, f"আরসি {number[3:]}"))
+    assert number.startswith("RC-") and facts["holder"] == "Mousumi Das"
+    pdf = PdfReader(io.BytesIO(documents.render_certificate(facts)))
+    page = " ".join(pdf.pages[0].extract_text().split())
+    assert "Residence Certificate" in page and number in page
+    assert "has been residing there for 12 years" in page and "Bagula-I Gram Panchayat" in page
