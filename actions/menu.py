@@ -1,18 +1,17 @@
 """The menu: what the assistant can do, each item a button."""
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Text, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import language_of, say
-from panchayat.catalogue import text
+from panchayat.catalogue import digits, text
+from panchayat.services import all_services
 
-# The menu's items: catalogue key of the title, and the request the item stands for.
-MENU = (
-    ("menu_building_permission", '/apply_service{"service": "building_permission"}'),
-    ("menu_trade_noc", '/apply_service{"service": "trade_noc"}'),
-    ("menu_business_noc", '/apply_service{"service": "business_noc"}'),
+# The items after the services: catalogue key of the button title (its line in the menu text is
+# the key + "_line"), and the request the item stands for.
+FIXED_ITEMS = (
     ("menu_status", "/check_application_status"),
     ("menu_guest_house", "/book_guest_house"),
     ("menu_complaint", "/lodge_grievance"),
@@ -21,12 +20,33 @@ MENU = (
 )
 
 
+def menu_items(language: str) -> List[Tuple[str, str, str]]:
+    """(line, button title, payload) for each item: a service each, from its definition, so a new
+    service appears here without code, then the fixed ones."""
+    items = [
+        (
+            text("menu_service_line", language, service=service.title(language)),
+            service.button_title(language),
+            service.apply_payload,
+        )
+        for service in all_services().values()
+    ]
+    items += [(text(f"{key}_line", language), text(key, language), payload) for key, payload in FIXED_ITEMS]
+    return items
+
+
 def show_menu(dispatcher: CollectingDispatcher, language: str) -> None:
+    items = menu_items(language)
+    lines = "\n".join(
+        text("menu_line", language, number=digits(number, language), item=line)
+        for number, (line, _title, _payload) in enumerate(items, start=1)
+    )
     say(
         dispatcher,
         "menu",
         language,
-        buttons=[{"title": text(key, language), "payload": payload} for key, payload in MENU],
+        lines=lines,
+        buttons=[{"title": title, "payload": payload} for _line, title, payload in items],
     )
 
 

@@ -1,4 +1,5 @@
 """Complaints: the core (photo, rating, overdue, outbox) on SQLite and PostgreSQL, and the chat form's steps."""
+
 import asyncio
 from datetime import datetime, timedelta
 
@@ -24,6 +25,7 @@ def photo(tmp_path):
 
 # --- the core ------------------------------------------------------------------------
 
+
 def test_the_narrower_category_wins_when_a_message_names_two():
     assert grievances.most_specific_category(["road", "street_light"]) == "street_light"
     assert grievances.most_specific_category(["road", "drainage"]) == "drainage"
@@ -36,8 +38,16 @@ def test_a_complaint_keeps_its_photo_and_place(database, photo):
     stored = store_document(str(photo))
     with db.session_scope(database) as session:
         citizen = citizens.get_or_create(session, seed.DEMO_CITIZEN)
-        grievance = grievances.lodge(session, citizen, "street_light", "Light off near the school",
-                                     latitude=22.61, longitude=88.52, location_text="School gate", photo=stored)
+        grievance = grievances.lodge(
+            session,
+            citizen,
+            "street_light",
+            "Light off near the school",
+            latitude=22.61,
+            longitude=88.52,
+            location_text="School gate",
+            photo=stored,
+        )
         number = grievance.number
     with db.session_scope(database) as session:
         grievance = session.execute(select(Grievance).where(Grievance.number == number)).scalar_one()
@@ -56,8 +66,13 @@ def test_staff_actions_queue_messages_and_rating_is_asked_once(database):
         grievances.assign(session, grievance, "Ratan", actor="secretary")
         grievances.resolve(session, grievance, "নতুন ওয়াশার লাগানো হয়েছে", actor="secretary")
     with db.session_scope(database) as session:
-        queued = session.execute(select(Notification).where(Notification.recipient == seed.DEMO_CITIZEN)
-                                 .order_by(Notification.id)).scalars().all()
+        queued = (
+            session.execute(
+                select(Notification).where(Notification.recipient == seed.DEMO_CITIZEN).order_by(Notification.id)
+            )
+            .scalars()
+            .all()
+        )
         assert [n.kind for n in queued][-2:] == ["grievance_assigned", "grievance_resolved"]
         resolved_text = outbox.render(queued[-1])
         assert number in resolved_text and "১ (খারাপ) থেকে ৫" in resolved_text and queued[-1].language == "bn"
@@ -97,22 +112,34 @@ def test_overdue_lists_only_untouched_unresolved_complaints(database):
 
 # --- the chat form ---------------------------------------------------------------------
 
+
 def lodge_event(text, categories):
     entities = [{"entity": "grievance_category", "value": c} for c in categories]
-    return {"event": "user", "text": text, "metadata": {},
-            "parse_data": {"text": text, "intent": {"name": "lodge_grievance"}, "entities": entities}}
+    return {
+        "event": "user",
+        "text": text,
+        "metadata": {},
+        "parse_data": {"text": text, "intent": {"name": "lodge_grievance"}, "entities": entities},
+    }
 
 
 def answer(value, draft, dispatcher, make_tracker, domain, intent="inform", language="en", **extra):
-    tracker = make_tracker(value, intent=intent, slots={"language": language, "grievance_draft": draft,
-                                                        "gp_known": True}, **extra)
+    tracker = make_tracker(
+        value, intent=intent, slots={"language": language, "grievance_draft": draft, "gp_known": True}, **extra
+    )
     return asyncio.run(ValidateGrievanceForm().validate_grievance_answer(value, dispatcher, tracker, domain))
 
 
 def test_a_described_problem_fills_the_kind_and_the_description(sqlite_database, dispatcher, make_tracker, domain):
-    tracker = make_tracker("রাস্তার আলো জ্বলছে না", intent="lodge_grievance", slots={"language": "bn"},
-                           entities=[{"entity": "grievance_category", "value": "road"},
-                                     {"entity": "grievance_category", "value": "street_light"}])
+    tracker = make_tracker(
+        "রাস্তার আলো জ্বলছে না",
+        intent="lodge_grievance",
+        slots={"language": "bn"},
+        entities=[
+            {"entity": "grievance_category", "value": "road"},
+            {"entity": "grievance_category", "value": "street_light"},
+        ],
+    )
     events = asyncio.run(ActionAskGrievanceAnswer().run(dispatcher, tracker, domain))
     draft = events[0]["value"]
     assert draft["category"] == "street_light" and draft["description"] == "রাস্তার আলো জ্বলছে না"
@@ -126,15 +153,18 @@ def test_a_bare_request_asks_the_kind_from_a_list(sqlite_database, dispatcher, m
     assert len(dispatcher.messages[-1]["buttons"]) == 7
 
 
-@pytest.mark.parametrize("typed, entities, expected", [
-    ("3", [], "drinking_water"),
-    ("৩", [], "drinking_water"),
-    ("Road", [], "road"),
-    ("নিকাশি", [], "drainage"),
-    ("nalar jol jome ache", ["drainage"], "drainage"),
-    ("weather", [], None),
-    ("9", [], None),
-])
+@pytest.mark.parametrize(
+    "typed, entities, expected",
+    [
+        ("3", [], "drinking_water"),
+        ("৩", [], "drinking_water"),
+        ("Road", [], "road"),
+        ("নিকাশি", [], "drainage"),
+        ("nalar jol jome ache", ["drainage"], "drainage"),
+        ("weather", [], None),
+        ("9", [], None),
+    ],
+)
 def test_the_kind_by_number_name_or_words(typed, entities, expected):
     assert category_answer(typed, entities) == expected
 
@@ -145,8 +175,9 @@ def test_an_unknown_kind_is_asked_again(sqlite_database, dispatcher, make_tracke
     assert "did not understand" in dispatcher.messages[-1]["text"] and dispatcher.messages[-1]["buttons"]
 
 
-def test_photo_step_takes_a_file_a_channel_upload_or_no(sqlite_database, dispatcher, make_tracker, domain, photo,
-                                                        tmp_path):
+def test_photo_step_takes_a_file_a_channel_upload_or_no(
+    sqlite_database, dispatcher, make_tracker, domain, photo, tmp_path
+):
     draft = {"started": True, "category": "road", "description": "Big pothole"}
     result = answer(str(photo), draft, dispatcher, make_tracker, domain)
     assert result["grievance_draft"]["photo"]["mime_type"] == "image/png"
@@ -176,8 +207,13 @@ def test_place_step_takes_a_pin_a_typed_place_or_skip(sqlite_database, dispatche
 def test_confirming_files_it_and_no_files_nothing(sqlite_database, dispatcher, make_tracker, domain, photo):
     from panchayat.drafts import store_document
 
-    draft = {"started": True, "category": "street_light", "description": "rastar alo jolche na",
-             "photo": store_document(str(photo)), "place": {"text": "Bagula bazar"}}
+    draft = {
+        "started": True,
+        "category": "street_light",
+        "description": "rastar alo jolche na",
+        "photo": store_document(str(photo)),
+        "place": {"text": "Bagula bazar"},
+    }
     before = snapshot(sqlite_database)
     result = answer("/deny", draft, dispatcher, make_tracker, domain, intent="deny", language="bn")
     assert result == {"grievance_answer": "dropped", "grievance_draft": None}
@@ -192,8 +228,13 @@ def test_confirming_files_it_and_no_files_nothing(sqlite_database, dispatcher, m
 
 
 def test_summary_shows_what_will_be_filed(sqlite_database, dispatcher, make_tracker, domain):
-    draft = {"started": True, "category": "drainage", "description": "Drain blocked",
-             "photo": "none", "place": {"latitude": 22.5, "longitude": 88.4, "text": None}}
+    draft = {
+        "started": True,
+        "category": "drainage",
+        "description": "Drain blocked",
+        "photo": "none",
+        "place": {"latitude": 22.5, "longitude": 88.4, "text": None},
+    }
     tracker = make_tracker("skip", intent="deny", slots={"language": "en", "grievance_draft": draft})
     asyncio.run(ActionAskGrievanceAnswer().run(dispatcher, tracker, domain))
     summary = dispatcher.messages[-1]["text"]
@@ -202,8 +243,9 @@ def test_summary_shows_what_will_be_filed(sqlite_database, dispatcher, make_trac
 
 
 def rate(text, dispatcher, make_tracker, domain, sender, entities=None):
-    tracker = make_tracker(text, intent="rate_grievance", sender=sender, slots={"language": "en"},
-                           entities=entities or [])
+    tracker = make_tracker(
+        text, intent="rate_grievance", sender=sender, slots={"language": "en"}, entities=entities or []
+    )
     asyncio.run(ActionRateGrievance().run(dispatcher, tracker, domain))
     return dispatcher.messages[-1]["text"]
 
@@ -228,8 +270,14 @@ def test_nobody_rates_someone_elses_complaint(sqlite_database, dispatcher, make_
         grievances.resolve(session, grievance, "Filled", actor="secretary")
         number = grievance.number
     before = snapshot(sqlite_database)
-    reply = rate(f"{number} 5", dispatcher, make_tracker, domain, "stranger-1",
-                 entities=[{"entity": "grievance_number", "value": number}])
+    reply = rate(
+        f"{number} 5",
+        dispatcher,
+        make_tracker,
+        domain,
+        "stranger-1",
+        entities=[{"entity": "grievance_number", "value": number}],
+    )
     assert "no resolved complaint" in reply
     assert snapshot(sqlite_database)["grievances"] == before["grievances"]
 
@@ -256,6 +304,7 @@ def test_the_category_list_offers_every_category_once():
 
 # --- the bare answer to a notification ---------------------------------------------------------
 
+
 def bare(text, dispatcher, make_tracker, domain, intent="nlu_fallback", metadata=None):
     from actions.answering_notifications import ActionBareAnswer
 
@@ -263,8 +312,7 @@ def bare(text, dispatcher, make_tracker, domain, intent="nlu_fallback", metadata
     return asyncio.run(ActionBareAnswer().run(dispatcher, tracker, domain))
 
 
-def test_a_bare_number_rates_the_complaint_the_panchayat_asked_about(sqlite_database, dispatcher, make_tracker,
-                                                                    domain):
+def test_a_bare_number_rates_the_complaint_the_panchayat_asked_about(sqlite_database, dispatcher, make_tracker, domain):
     assert bare("4", dispatcher, make_tracker, domain) == []
     assert dispatcher.messages[-1]["response"] == "utter_default"
     bare("yes", dispatcher, make_tracker, domain, intent="affirm")
@@ -281,13 +329,15 @@ def test_a_bare_number_rates_the_complaint_the_panchayat_asked_about(sqlite_data
         assert grievances.find(session, number).rating == 4
 
 
-def test_a_bare_ok_after_an_approval_downloads_and_a_voice_note_gets_the_menu(sqlite_database, dispatcher,
-                                                                             make_tracker, domain):
+def test_a_bare_ok_after_an_approval_downloads_and_a_voice_note_gets_the_menu(
+    sqlite_database, dispatcher, make_tracker, domain
+):
     from panchayat import applications
 
     with db.session_scope(sqlite_database) as session:
-        application = applications.submit(session, citizens.get_or_create(session, seed.DEMO_CITIZEN), "trade_noc",
-                                          seed.DEMO_FIELDS["trade_noc"])
+        application = applications.submit(
+            session, citizens.get_or_create(session, seed.DEMO_CITIZEN), "trade_noc", seed.DEMO_FIELDS["trade_noc"]
+        )
         applications.start_review(session, application, actor="clerk")
         applications.approve(session, application, actor="pradhan")
     events = bare("ok pathan", dispatcher, make_tracker, domain)
@@ -295,4 +345,8 @@ def test_a_bare_ok_after_an_approval_downloads_and_a_voice_note_gets_the_menu(sq
     dispatcher.messages.clear()
     bare("/inform", dispatcher, make_tracker, domain, intent="inform", metadata={"wa_type": "audio"})
     assert dispatcher.messages[0]["text"].startswith("I cannot understand voice messages")
-    assert len(dispatcher.messages[1]["buttons"]) == 8
+    menu = dispatcher.messages[1]["buttons"]
+    assert (
+        len(menu) == 9
+        and {"title": "Residence certificate", "payload": '/apply_service{"service": "residence_certificate"}'} in menu
+    )

@@ -5,6 +5,7 @@ through PANCHAYAT_SERVICE_DIRS, as a district would add one: nothing is monkeypa
 applied for through the applying journey, approved with the staff CLI, and its certificate
 comes out as a PDF whose QR code verifies.
 """
+
 import io
 import json
 
@@ -89,10 +90,18 @@ def test_every_shipped_service_is_complete_and_has_a_prefix_of_its_own():
 
 def test_the_residence_certificate_states_what_it_certifies():
     residence = services.get_service("residence_certificate")
-    statement = residence.certificate_statement({
-        "applicant_name": "Mousumi Das", "guardian_name": "Tapan Das", "address": "Purba Para, Bagula, PIN 741502",
-        "years_of_residence": 12, "purpose": "college admission", "gp": {"en": "Bagula-I", "bn": "বগুলা-১"},
-        "block": {"en": "Hanskhali", "bn": "হাঁসখালি"}, "district": {"en": "Nadia", "bn": "নদিয়া"}})
+    statement = residence.certificate_statement(
+        {
+            "applicant_name": "Mousumi Das",
+            "guardian_name": "Tapan Das",
+            "address": "Purba Para, Bagula, PIN 741502",
+            "years_of_residence": 12,
+            "purpose": "college admission",
+            "gp": {"en": "Bagula-I", "bn": "বগুলা-১"},
+            "block": {"en": "Hanskhali", "bn": "হাঁসখালি"},
+            "district": {"en": "Nadia", "bn": "নদিয়া"},
+        }
+    )
     assert "Mousumi Das" in statement["en"] and "12 years" in statement["en"] and "Bagula-I Gram" in statement["en"]
     assert "বগুলা-১ গ্রাম পঞ্চায়েতের" in statement["bn"] and "college admission" in statement["bn"]
 
@@ -119,15 +128,22 @@ def test_a_new_service_is_known_everywhere_once_its_file_is_there(tmp_path, monk
     assert "well_permission" in closed_values()["service"]
     assert identifier_entity("ZQ-2026-000004") == "application_number"
     assert identifier_entity("GH-2026-000004") == "booking_number"
+    # The menu offers it, as a line and as a button that applies for it.
+    from actions.menu import menu_items
+
+    line, title, payload = menu_items("bn")[len(services.all_services()) - 1]
+    assert line.startswith("কুয়ো খননের অনুমতি") and payload == '/apply_service{"service": "well_permission"}'
 
 
-def test_a_new_service_from_application_to_a_verified_certificate(database, well_service, tmp_path, monkeypatch,
-                                                                  capsys):
+def test_a_new_service_from_application_to_a_verified_certificate(
+    database, well_service, tmp_path, monkeypatch, capsys
+):
     monkeypatch.setattr(config, "VAR_DIR", tmp_path / "var")
     monkeypatch.setenv("CERTIFICATE_SIGNING_KEY", "a-test-key")
     with db.session_scope(database) as session:
-        citizens.set_gram_panchayat(session, citizens.get_or_create(session, SENDER),
-                                    session.get(GramPanchayat, HOME_GP))
+        citizens.set_gram_panchayat(
+            session, citizens.get_or_create(session, SENDER), session.get(GramPanchayat, HOME_GP)
+        )
     site_plan = tmp_path / "site_plan.pdf"
     site_plan.write_bytes(PDF_BYTES)
 
@@ -150,8 +166,11 @@ def test_a_new_service_from_application_to_a_verified_certificate(database, well
     assert cli(["applications", "approve", number, "--by", "Secretary"]) == 0
     capsys.readouterr()
     with db.session_scope(database) as session:
-        told = session.query(Notification).filter(Notification.recipient == SENDER,
-                                                  Notification.kind == "application_approved").one()
+        told = (
+            session.query(Notification)
+            .filter(Notification.recipient == SENDER, Notification.kind == "application_approved")
+            .one()
+        )
         # The message names the service by its code; the catalogue has its name from the definition.
         assert told.params["service"] == "well_permission" and told.params["number"] == number
         assert catalogue.text(f"service_{told.params['service']}", told.language) == "কুয়োর অনুমতি"
@@ -174,7 +193,11 @@ def test_a_new_service_from_application_to_a_verified_certificate(database, well
     assert cli(["--json", "certificates", "verify", facts["verify_url"]]) == 0
     verified = json.loads(capsys.readouterr().out)
     assert (verified["result"], verified["number"], verified["service"], verified["holder"]) == (
-        "valid", number, "well_permission", "Kalu Sheikh")
+        "valid",
+        number,
+        "well_permission",
+        "Kalu Sheikh",
+    )
 
 
 def qr_modules(picture, scale: int = 4, border: int = 1):
@@ -182,16 +205,24 @@ def qr_modules(picture, scale: int = 4, border: int = 1):
     `scale` pixels a module, a `border` of one module), read from the image's pixels."""
     grey = picture.convert("L")
     count = grey.width // scale - 2 * border
-    return [[grey.getpixel(((border + col) * scale + scale // 2, (border + row) * scale + scale // 2)) < 128
-             for col in range(count)] for row in range(count)]
+    return [
+        [
+            grey.getpixel(((border + col) * scale + scale // 2, (border + row) * scale + scale // 2)) < 128
+            for col in range(count)
+        ]
+        for row in range(count)
+    ]
 
 
-@pytest.mark.parametrize("change, complaint", [
-    ("prefix: ZQ", "prefix: GH"),          # a booking's prefix
-    ("prefix: ZQ", "prefix: TN"),          # another service's prefix
-    ("prefix: ZQ", "prefix: Z1"),          # not letters
-    ("{depth} feet", "{width} feet"),      # a statement naming no field
-])
+@pytest.mark.parametrize(
+    "change, complaint",
+    [
+        ("prefix: ZQ", "prefix: GH"),  # a booking's prefix
+        ("prefix: ZQ", "prefix: TN"),  # another service's prefix
+        ("prefix: ZQ", "prefix: Z1"),  # not letters
+        ("{depth} feet", "{width} feet"),  # a statement naming no field
+    ],
+)
 def test_a_definition_that_could_not_work_is_refused_when_read(tmp_path, monkeypatch, change, complaint):
     folder = tmp_path / "definitions"
     folder.mkdir()
@@ -207,10 +238,19 @@ def test_a_residence_certificate_is_filed_approved_and_printed_with_its_statemen
     monkeypatch.setenv("CERTIFICATE_SIGNING_KEY", "a-test-key")
     with db.session_scope(sqlite_database) as session:
         citizen = citizens.get_or_create(session, SENDER)
-        application = applications.submit(session, citizen, "residence_certificate", {
-            "applicant_name": "Mousumi Das", "guardian_name": "Tapan Das",
-            "address": "Purba Para, Bagula, PIN 741502", "years_of_residence": 12, "purpose": "college admission"},
-            gp_code=HOME_GP)
+        application = applications.submit(
+            session,
+            citizen,
+            "residence_certificate",
+            {
+                "applicant_name": "Mousumi Das",
+                "guardian_name": "Tapan Das",
+                "address": "Purba Para, Bagula, PIN 741502",
+                "years_of_residence": 12,
+                "purpose": "college admission",
+            },
+            gp_code=HOME_GP,
+        )
         number = application.number
         applications.approve(session, application, "Secretary")
     with db.session_scope(sqlite_database) as session:
