@@ -45,6 +45,7 @@ left pending for the terminal chat.
 Logs carry notification ids and masked numbers, never the token, the app secret or a full
 number.
 """
+
 import argparse
 import asyncio
 import contextvars
@@ -104,9 +105,11 @@ class NotifierPolicy:
     def from_environ(cls, environ: Optional[Mapping[str, str]] = None) -> "NotifierPolicy":
         environ = os.environ if environ is None else environ
         reserved = {"DEFAULT", "DOCUMENT", "LANGUAGE_BN", "LANGUAGE_EN"}
-        kinds = {name[len("WHATSAPP_TEMPLATE_"):].lower(): value for name, value in environ.items()
-                 if name.startswith("WHATSAPP_TEMPLATE_") and value
-                 and name[len("WHATSAPP_TEMPLATE_"):] not in reserved}
+        kinds = {
+            name[len("WHATSAPP_TEMPLATE_") :].lower(): value
+            for name, value in environ.items()
+            if name.startswith("WHATSAPP_TEMPLATE_") and value and name[len("WHATSAPP_TEMPLATE_") :] not in reserved
+        }
         return cls(
             max_attempts=max(1, _int(environ, "NOTIFIER_MAX_ATTEMPTS", config.NOTIFIER_MAX_ATTEMPTS)),
             retry_seconds=_int(environ, "NOTIFIER_RETRY_SECONDS", config.NOTIFIER_RETRY_SECONDS),
@@ -115,8 +118,10 @@ class NotifierPolicy:
             default_template=environ.get("WHATSAPP_TEMPLATE_DEFAULT") or DEFAULT_TEMPLATE,
             document_template=environ.get("WHATSAPP_TEMPLATE_DOCUMENT") or DOCUMENT_TEMPLATE,
             kind_templates=kinds,
-            template_languages={"bn": environ.get("WHATSAPP_TEMPLATE_LANGUAGE_BN") or TEMPLATE_LANGUAGES["bn"],
-                                "en": environ.get("WHATSAPP_TEMPLATE_LANGUAGE_EN") or TEMPLATE_LANGUAGES["en"]},
+            template_languages={
+                "bn": environ.get("WHATSAPP_TEMPLATE_LANGUAGE_BN") or TEMPLATE_LANGUAGES["bn"],
+                "en": environ.get("WHATSAPP_TEMPLATE_LANGUAGE_EN") or TEMPLATE_LANGUAGES["en"],
+            },
         )
 
     def template_for(self, kind: str) -> str:
@@ -182,15 +187,18 @@ class DeliveryReport:
     lost: List[int] = field(default_factory=list)
 
     def summary(self) -> str:
-        return (f"{len(self.sent)} sent, {len(self.recovered)} recovered, {len(self.retrying)} to retry, "
-                f"{len(self.failed)} failed, {self.skipped} left for the terminal chat")
+        return (
+            f"{len(self.sent)} sent, {len(self.recovered)} recovered, {len(self.retrying)} to retry, "
+            f"{len(self.failed)} failed, {self.skipped} left for the terminal chat"
+        )
 
 
 class Notifier:
     """Delivers due notifications; one instance holds one Graph client (one HTTP session)."""
 
-    def __init__(self, settings: WhatsAppSettings, url: Optional[str] = None,
-                 policy: Optional[NotifierPolicy] = None) -> None:
+    def __init__(
+        self, settings: WhatsAppSettings, url: Optional[str] = None, policy: Optional[NotifierPolicy] = None
+    ) -> None:
         self.settings = settings
         self.url = url
         self.policy = policy or NotifierPolicy.from_environ()
@@ -199,16 +207,18 @@ class Notifier:
     async def close(self) -> None:
         await self.client.close()
 
-    async def deliver_once(self, now: Optional[datetime] = None,
-                           stop: Optional[asyncio.Event] = None) -> DeliveryReport:
+    async def deliver_once(
+        self, now: Optional[datetime] = None, stop: Optional[asyncio.Event] = None
+    ) -> DeliveryReport:
         """Claims and sends every notification due at `now` (default: the current UTC time)."""
         fixed_now = now
         report = DeliveryReport()
         lease = timedelta(seconds=self.policy.lease_seconds)
         after_id = 0
         while not (stop and stop.is_set()):
-            batch = await in_thread(outbox.candidates, fixed_now or datetime.utcnow(), lease, after_id,
-                                    database_url=self.url)
+            batch = await in_thread(
+                outbox.candidates, fixed_now or datetime.utcnow(), lease, after_id, database_url=self.url
+            )
             if not batch:
                 break
             for notification_id, recipient, _status in batch:
@@ -219,8 +229,9 @@ class Notifier:
                     report.skipped += 1
                     continue
                 moment = fixed_now or datetime.utcnow()
-                held = await in_thread(outbox.claim, notification_id, moment, lease, self.settings.app_secret,
-                                       database_url=self.url)
+                held = await in_thread(
+                    outbox.claim, notification_id, moment, lease, self.settings.app_secret, database_url=self.url
+                )
                 if held is not None:
                     await self._deliver(held, moment, report)
         if report.sent or report.failed or report.retrying or report.recovered:
@@ -230,8 +241,11 @@ class Notifier:
     async def _deliver(self, held: outbox.Claim, now: datetime, report: DeliveryReport) -> None:
         to = held.recipient
         if held.taken_over:
-            logger.warning("notifier: notification %d was left mid-delivery by a worker that stopped; parts "
-                           "already accepted: %s", held.id, ", ".join(sorted(held.sent_parts)) or "none")
+            logger.warning(
+                "notifier: notification %d was left mid-delivery by a worker that stopped; parts already accepted: %s",
+                held.id,
+                ", ".join(sorted(held.sent_parts)) or "none",
+            )
         if held.render_error:
             return await self._fail(held, now, report, held.render_error, retryable=False)
         document = self._document(held)
@@ -255,8 +269,11 @@ class Notifier:
                 except GraphError as error:
                     if error.code != WINDOW_CLOSED_CODE:
                         raise
-                    logger.info("notifier: the window of %s had closed; notification %d goes as a template",
-                                mask_number(to), held.id)
+                    logger.info(
+                        "notifier: the window of %s had closed; notification %d goes as a template",
+                        mask_number(to),
+                        held.id,
+                    )
                     in_window = False
             if not in_window and document is not None and not document_done:
                 # Outside the window a plain document would be refused: one template carries both
@@ -266,18 +283,29 @@ class Notifier:
                 document_done = main_done = True
             elif not main_done:
                 main_id = await self.client.send_template(
-                    to, self.policy.template_for(held.kind), self.policy.template_language(held.language),
-                    [template_parameter(held.text)])
+                    to,
+                    self.policy.template_for(held.kind),
+                    self.policy.template_language(held.language),
+                    [template_parameter(held.text)],
+                )
                 main_done = True
             if document is not None and not document_done:
                 await self.client.send_document(to, document, filename=document.name)
         except GraphError as error:
-            await self._fail(held, now, report, self.client.describe_error(error), error.retryable,
-                             main_id=main_id, retry_after=error.retry_after)
+            await self._fail(
+                held,
+                now,
+                report,
+                self.client.describe_error(error),
+                error.retryable,
+                main_id=main_id,
+                retry_after=error.retry_after,
+            )
             return
         except OSError as error:  # the document could not be read
-            await self._fail(held, now, report, f"document unreadable: {type(error).__name__}", retryable=False,
-                             main_id=main_id)
+            await self._fail(
+                held, now, report, f"document unreadable: {type(error).__name__}", retryable=False, main_id=main_id
+            )
             return
         finally:
             _delivering.reset(token)
@@ -304,44 +332,84 @@ class Notifier:
             "name": self.policy.document_template,
             "language": {"code": self.policy.template_language(held.language)},
             "components": [
-                {"type": "header", "parameters": [{"type": "document",
-                                                   "document": {"id": media_id, "filename": document.name}}]},
+                {
+                    "type": "header",
+                    "parameters": [{"type": "document", "document": {"id": media_id, "filename": document.name}}],
+                },
                 {"type": "body", "parameters": [{"type": "text", "text": template_parameter(held.text)}]},
             ],
         }
-        return await self.client.send_message(held.recipient, {"type": "template", "template": template},
-                                              "template")
+        return await self.client.send_message(held.recipient, {"type": "template", "template": template}, "template")
 
-    async def _finish_sent(self, held: outbox.Claim, now: datetime, report: DeliveryReport,
-                           main_id: Optional[str], recovered: bool = False) -> None:
+    async def _finish_sent(
+        self, held: outbox.Claim, now: datetime, report: DeliveryReport, main_id: Optional[str], recovered: bool = False
+    ) -> None:
         if not await in_thread(outbox.finish_sent, held, now, main_id, recovered, database_url=self.url):
             report.lost.append(held.id)
-            logger.warning("notifier: notification %d was sent but its claim had expired; "
-                           "raise NOTIFIER_LEASE_SECONDS", held.id)
+            logger.warning(
+                "notifier: notification %d was sent but its claim had expired; raise NOTIFIER_LEASE_SECONDS", held.id
+            )
             return
         (report.recovered if recovered else report.sent).append(held.id)
-        logger.info("notifier: notification %d (%s) %s %s", held.id, held.kind,
-                    "was already delivered to" if recovered else "sent to", mask_number(held.recipient))
+        logger.info(
+            "notifier: notification %d (%s) %s %s",
+            held.id,
+            held.kind,
+            "was already delivered to" if recovered else "sent to",
+            mask_number(held.recipient),
+        )
 
-    async def _fail(self, held: outbox.Claim, now: datetime, report: DeliveryReport, reason: str, retryable: bool,
-                    main_id: Optional[str] = None, retry_after: Optional[float] = None) -> None:
-        failure = await in_thread(outbox.finish_failed, held, now, reason, retryable, self.policy.retry, main_id,
-                                  retry_after, database_url=self.url)
+    async def _fail(
+        self,
+        held: outbox.Claim,
+        now: datetime,
+        report: DeliveryReport,
+        reason: str,
+        retryable: bool,
+        main_id: Optional[str] = None,
+        retry_after: Optional[float] = None,
+    ) -> None:
+        failure = await in_thread(
+            outbox.finish_failed,
+            held,
+            now,
+            reason,
+            retryable,
+            self.policy.retry,
+            main_id,
+            retry_after,
+            database_url=self.url,
+        )
         if failure is None:
             report.lost.append(held.id)
             return
         (report.retrying if failure.retrying else report.failed).append(held.id)
         if failure.next_attempt_at is not None:
-            logger.warning("notifier: notification %d to %s not sent (attempt %d of %d, next at %s): %s",
-                           held.id, mask_number(held.recipient), failure.attempts, self.policy.max_attempts,
-                           failure.next_attempt_at.isoformat(timespec="seconds"), reason)
+            logger.warning(
+                "notifier: notification %d to %s not sent (attempt %d of %d, next at %s): %s",
+                held.id,
+                mask_number(held.recipient),
+                failure.attempts,
+                self.policy.max_attempts,
+                failure.next_attempt_at.isoformat(timespec="seconds"),
+                reason,
+            )
         else:
-            logger.error("notifier: notification %d to %s failed after %d attempt(s): %s", held.id,
-                         mask_number(held.recipient), failure.attempts, reason)
+            logger.error(
+                "notifier: notification %d to %s failed after %d attempt(s): %s",
+                held.id,
+                mask_number(held.recipient),
+                failure.attempts,
+                reason,
+            )
 
 
-async def deliver_once(settings: WhatsAppSettings, url: Optional[str] = None, now: Optional[datetime] = None,
-                       policy: Optional[NotifierPolicy] = None) -> DeliveryReport:
+async def deliver_once(
+    settings: WhatsAppSettings,
+    url: Optional[str] = None,
+    now: Optional[datetime] = None,
+    policy: Optional[NotifierPolicy] = None,
+) -> DeliveryReport:
     """One pass over the outbox: sends what is due and returns what happened."""
     notifier = Notifier(settings, url, policy)
     try:
@@ -350,8 +418,13 @@ async def deliver_once(settings: WhatsAppSettings, url: Optional[str] = None, no
         await notifier.close()
 
 
-async def run(settings: WhatsAppSettings, url: Optional[str] = None, interval: float = 2.0,
-              policy: Optional[NotifierPolicy] = None, stop: Optional[asyncio.Event] = None) -> None:
+async def run(
+    settings: WhatsAppSettings,
+    url: Optional[str] = None,
+    interval: float = 2.0,
+    policy: Optional[NotifierPolicy] = None,
+    stop: Optional[asyncio.Event] = None,
+) -> None:
     """Delivers every `interval` seconds until `stop` is set; a notification being sent is finished first."""
     stop = stop or asyncio.Event()
     notifier = Notifier(settings, url, policy)
@@ -370,8 +443,9 @@ async def run(settings: WhatsAppSettings, url: Optional[str] = None, interval: f
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m connectors.notifier",
-                                     description="Delivers queued notifications to citizens over WhatsApp.")
+    parser = argparse.ArgumentParser(
+        prog="python -m connectors.notifier", description="Delivers queued notifications to citizens over WhatsApp."
+    )
     parser.add_argument("--once", action="store_true", help="deliver what is due, then exit")
     parser.add_argument("--interval", type=float, default=2.0, help="seconds between passes (default 2)")
     args = parser.parse_args(argv)

@@ -5,6 +5,7 @@
 Anyone may ask (the QR code on a certificate leads here); the answer names only
 what the certificate itself prints.
 """
+
 import html
 from typing import Any, Awaitable, Callable
 
@@ -35,10 +36,12 @@ class CertificateVerification(InputChannel):
             answer = await in_thread(certificates.check, payload)
             if "text/html" in request.headers.get("accept", ""):
                 bn, en = (text(f"verify_{answer['result']}", lang) for lang in ("bn", "en"))
-                details = "".join(f"<li>{html.escape(k)}: {html.escape(str(v))}</li>"
-                                  for k, v in answer.items() if k != "result")
-                return response.html(f"<!doctype html><meta charset=utf-8><title>{en}</title>"
-                                     f"<h1>{bn}<br>{en}</h1><ul>{details}</ul>")
+                details = "".join(
+                    f"<li>{html.escape(k)}: {html.escape(str(v))}</li>" for k, v in answer.items() if k != "result"
+                )
+                return response.html(
+                    f"<!doctype html><meta charset=utf-8><title>{en}</title><h1>{bn}<br>{en}</h1><ul>{details}</ul>"
+                )
             return response.json(answer)
 
         return verification

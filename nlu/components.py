@@ -11,6 +11,7 @@
 - EntityNormalizer: maps extracted values to the contract's normalised values
   (services, categories, languages, months, financial years, LGD codes).
 """
+
 from __future__ import annotations
 
 import logging
@@ -18,6 +19,7 @@ import time
 from difflib import SequenceMatcher
 from typing import Any, Dict, List, Optional, Text, Tuple
 
+import rasa.shared.utils.io
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -28,7 +30,6 @@ from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-import rasa.shared.utils.io
 
 from panchayat.answers import corrected_intent
 from panchayat.bengali import normalize, phonetic_key
@@ -41,8 +42,7 @@ logger = logging.getLogger(__name__)
 # Numbers that are not applications; every other number found is one (of some service).
 IDENTIFIER_ENTITIES = {BOOKING_PREFIX: "booking_number", GRIEVANCE_PREFIX: "grievance_number"}
 FIXED_CLOSED_VALUES = {
-    "grievance_category": {"street_light", "drinking_water", "tube_well", "drainage", "road", "sanitation",
-                           "other"},
+    "grievance_category": {"street_light", "drinking_water", "tube_well", "drainage", "road", "sanitation", "other"},
     "language": {"bn", "en"},
 }
 
@@ -66,8 +66,13 @@ class AnswerShapeClassifier(GraphComponent):
     "৫" answers a question, however the statistical classifier happened to read them."""
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "AnswerShapeClassifier":
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> AnswerShapeClassifier:
         return cls()
 
     def process(self, messages: List[Message]) -> List[Message]:
@@ -101,23 +106,37 @@ class IdentifierExtractor(GraphComponent, EntityExtractorMixin):
     """Finds application, booking and complaint numbers in any spelling and returns them canonical."""
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> IdentifierExtractor:
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> IdentifierExtractor:
         return cls()
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             text = message.get(TEXT) or ""
             found = [
-                {"entity": identifier_entity(value), "start": start, "end": end, "value": value,
-                 "confidence": 1.0, "extractor": self.__class__.__name__}
+                {
+                    "entity": identifier_entity(value),
+                    "start": start,
+                    "end": end,
+                    "value": value,
+                    "confidence": 1.0,
+                    "extractor": self.__class__.__name__,
+                }
                 for start, end, value in find_identifiers(text)
             ]
             if not found:
                 continue
             # An identifier is never also part of another entity.
-            kept = [e for e in message.get(ENTITIES, [])
-                    if not any(e["start"] < f["end"] and f["start"] < e["end"] for f in found)]
+            kept = [
+                e
+                for e in message.get(ENTITIES, [])
+                if not any(e["start"] < f["end"] and f["start"] < e["end"] for f in found)
+            ]
             message.set(ENTITIES, kept + found, add_to_output=True)
         return messages
 
@@ -134,21 +153,36 @@ class EntityNormalizer(GraphComponent, EntityExtractorMixin):
     FILENAME = "normalizer.json"
     GP_CACHE_SECONDS = 300
 
-    def __init__(self, model_storage: ModelStorage, resource: Resource,
-                 spellings: Optional[Dict[str, List[Tuple[str, str]]]] = None) -> None:
+    def __init__(
+        self,
+        model_storage: ModelStorage,
+        resource: Resource,
+        spellings: Optional[Dict[str, List[Tuple[str, str]]]] = None,
+    ) -> None:
         self._model_storage = model_storage
         self._resource = resource
         self.spellings = spellings or {}
         self._gp_cache: Tuple[float, Dict[str, List[int]]] = (0.0, {})
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> EntityNormalizer:
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> EntityNormalizer:
         return cls(model_storage, resource)
 
     @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> EntityNormalizer:
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> EntityNormalizer:
         spellings = None
         try:
             with model_storage.read_from(resource) as storage:
@@ -171,7 +205,7 @@ class EntityNormalizer(GraphComponent, EntityExtractorMixin):
                 kind = entity["entity"]
                 if kind not in allowed_values:
                     continue
-                surface = example.get(TEXT)[entity["start"]:entity["end"]]
+                surface = example.get(TEXT)[entity["start"] : entity["end"]]
                 value = str(entity.get("value", surface))
                 value = synonyms.get(value.lower(), value)
                 if value in allowed_values[kind]:
@@ -206,10 +240,11 @@ class EntityNormalizer(GraphComponent, EntityExtractorMixin):
             message.set(ENTITIES, kept, add_to_output=True)
         return messages
 
-    def normalise(self, entity: Dict[str, Any], text: str,
-                  allowed_values: Optional[Dict[str, set]] = None) -> Optional[Any]:
+    def normalise(
+        self, entity: Dict[str, Any], text: str, allowed_values: Optional[Dict[str, set]] = None
+    ) -> Optional[Any]:
         kind, value = entity["entity"], str(entity.get("value", ""))
-        surface = text[entity["start"]:entity["end"]] if "start" in entity else value
+        surface = text[entity["start"] : entity["end"]] if "start" in entity else value
         allowed_values = allowed_values if allowed_values is not None else closed_values()
         if kind in allowed_values:
             return value if value in allowed_values[kind] else self._closest(kind, surface)
@@ -270,8 +305,9 @@ def lgd_index() -> Dict[str, Dict[str, List[int]]]:
         with open(LGD_DIR / "wb_blocks.csv", encoding="utf-8") as handle:
             for row in csv.DictReader(handle):
                 blocks.setdefault(_unit_key(row["block_name"]), set()).add(int(row["block_code"]))
-        _LGD_INDEX.update(district={k: sorted(v) for k, v in districts.items()},
-                          block={k: sorted(v) for k, v in blocks.items()})
+        _LGD_INDEX.update(
+            district={k: sorted(v) for k, v in districts.items()}, block={k: sorted(v) for k, v in blocks.items()}
+        )
     return _LGD_INDEX
 
 

@@ -7,6 +7,7 @@ title (in the other script, with a typo) or a natural equivalent (`thakar jonno`
 residential). One place decides all of that, so every form and the channel read answers
 alike.
 """
+
 import json
 import re
 from difflib import SequenceMatcher
@@ -30,48 +31,91 @@ _NUMBER_WORDS: Dict[int, str] = {
 NUMBER_WORDS = {normalize(word): value for value, words in _NUMBER_WORDS.items() for word in words.split()}
 
 # A typed "yes" to a confirmation question, in any register.
-YES_WORDS = frozenset(normalize(w) for w in """
+YES_WORDS = frozenset(
+    normalize(w)
+    for w in """
     yes y yeah yep yup ok okay okk k sure fine confirm confirmed submit book done go ahead proceed correct right
     please pls plz it all good alright do
     haan han ha haa hya hyan hae ji jee thik ache achhe acche accha achha thikache korun kore din dao koro
     jama joma din dile hobe sob
     হ্যাঁ হ্যা হ্যাঁ হাঁ হা জি ঠিক আছে করুন করে দিন দাও জমা সব হবে চলবে ওকে
-""".split())
-_STRONG_YES = frozenset(normalize(w) for w in """
+""".split()
+)
+_STRONG_YES = frozenset(
+    normalize(w)
+    for w in """
     yes y yeah yep yup ok okay okk sure fine confirm confirmed submit book done proceed correct right alright
     haan han ha haa hya hyan hae ji jee thik thikache accha achha jama joma
     হ্যাঁ হ্যা হাঁ হা জি ঠিক করুন জমা ওকে চলবে
-""".split())
+""".split()
+)
 
 # A typed "no".
-NO_WORDS = frozenset(normalize(w) for w in """
+NO_WORDS = frozenset(
+    normalize(w)
+    for w in """
     no nope nah na naa not dont don't do it leave now never noi chai lagbe thak thaak korben korbo kore
     cancel drop dada didi bhai sir madam ji please
     না নয় নাহ চাই লাগবে থাক করবেন করব
-""".split())
+""".split()
+)
 _NEGATIONS = frozenset(normalize(w) for w in "no nope nah na naa not dont never noi না নয় নাহ".split())
 
 # "Skip this question" to an optional step (a photo, a place).
-SKIP_WORDS = frozenset(normalize(w) for w in """
+SKIP_WORDS = frozenset(
+    normalize(w)
+    for w in """
     skip no na nah nei nai lagbe dibo debo dite parbo parchi parbona chai nahi none nothing later pore
     chobi chhobi photo pic picture image location jayga jaiga place ta ti kono amar dorkar nei without
     koro korun kore dao daw please pls plz i have don't dont do not want to give it a can't cannot send share
     tulte tuli parini parlam hoyni ekhon thak ok
     বাদ না নেই নাই লাগবে দেব দিব দিতে পারব পারছি চাই পরে দরকার ছবি ফটো লোকেশন জায়গা টা কোনো আমার ছাড়া দিন din
     করুন করো দাও তুলতে তুলিনি পারিনি হয়নি এখন থাক
-""".split())
-_SKIP_MARKERS = frozenset(normalize(w) for w in
-                          "skip no na nah nei nai none nothing nahi without later pore parini পারিনি "
-                          "বাদ না নেই নাই ছাড়া পরে".split())
+""".split()
+)
+_SKIP_MARKERS = frozenset(
+    normalize(w)
+    for w in "skip no na nah nei nai none nothing nahi without later pore parini পারিনি বাদ না নেই নাই ছাড়া পরে".split()
+)
 
 # "Not now, later": pauses a whole form, keeping what was answered.
-_STOP_PHRASES = tuple(normalize(p) for p in (
-    "thak", "thaak", "thako", "thak ekhon", "ekhon thak", "pore korbo", "pore krbo", "pore kore", "pore janabo",
-    "pore asbo", "pore abar", "abar pore", "pore dekhchi", "pause",
-    "later", "do it later", "will do later", "will come later", "come back later", "not now",
-    "থাক", "এখন থাক", "পরে করব", "পরে করবো", "পরে জানাব", "পরে জানাবো", "পরে আসব", "পরে আবার", "আবার পরে",
-    "পরে দেখছি", "থামুন", "থামো",
-))
+_STOP_PHRASES = tuple(
+    normalize(p)
+    for p in (
+        "thak",
+        "thaak",
+        "thako",
+        "thak ekhon",
+        "ekhon thak",
+        "pore korbo",
+        "pore krbo",
+        "pore kore",
+        "pore janabo",
+        "pore asbo",
+        "pore abar",
+        "abar pore",
+        "pore dekhchi",
+        "pause",
+        "later",
+        "do it later",
+        "will do later",
+        "will come later",
+        "come back later",
+        "not now",
+        "থাক",
+        "এখন থাক",
+        "পরে করব",
+        "পরে করবো",
+        "পরে জানাব",
+        "পরে জানাবো",
+        "পরে আসব",
+        "পরে আবার",
+        "আবার পরে",
+        "পরে দেখছি",
+        "থামুন",
+        "থামো",
+    )
+)
 
 
 def words(text: str) -> List[str]:
@@ -123,28 +167,45 @@ def _among(word: str, vocabulary: frozenset, sounds: frozenset) -> bool:
     if word in vocabulary or (len(word) >= 4 and phonetic_key(word) in sounds):
         return True
     # Two letters swapped in a long word ("sumbit", "confrim").
-    return len(word) >= 6 and any(len(known) >= 6 and abs(len(known) - len(word)) <= 1 and known[0] == word[0]
-                                  and SequenceMatcher(None, word, known).ratio() >= 0.8 for known in vocabulary)
+    return len(word) >= 6 and any(
+        len(known) >= 6
+        and abs(len(known) - len(word)) <= 1
+        and known[0] == word[0]
+        and SequenceMatcher(None, word, known).ratio() >= 0.8
+        for known in vocabulary
+    )
 
 
 def is_yes(text: str) -> bool:
     found = words(text)
-    return (bool(found) and len(found) <= 5 and all(_among(w, YES_WORDS, _YES_SOUNDS) for w in found)
-            and any(_among(w, _STRONG_YES, _STRONG_YES_SOUNDS) for w in found)
-            and not any(w in _NEGATIONS for w in found))
+    return (
+        bool(found)
+        and len(found) <= 5
+        and all(_among(w, YES_WORDS, _YES_SOUNDS) for w in found)
+        and any(_among(w, _STRONG_YES, _STRONG_YES_SOUNDS) for w in found)
+        and not any(w in _NEGATIONS for w in found)
+    )
 
 
 def is_no(text: str) -> bool:
     found = words(text)
-    return bool(found) and len(found) <= 5 and all(w in NO_WORDS for w in found) and (
-        any(w in _NEGATIONS for w in found) or found in (["thak"], ["থাক"]))
+    return (
+        bool(found)
+        and len(found) <= 5
+        and all(w in NO_WORDS for w in found)
+        and (any(w in _NEGATIONS for w in found) or found in (["thak"], ["থাক"]))
+    )
 
 
 def is_skip(text: str) -> bool:
     """A short answer that declines an optional step: `skip`, `na`, `chobi nei`, `ছবি নেই`, `বাদ দিন`."""
     found = words(text)
-    return bool(found) and len(found) <= 7 and all(w in SKIP_WORDS for w in found) and any(
-        w in _SKIP_MARKERS for w in found)
+    return (
+        bool(found)
+        and len(found) <= 7
+        and all(w in SKIP_WORDS for w in found)
+        and any(w in _SKIP_MARKERS for w in found)
+    )
 
 
 # Alone, or nearly: "stop", "wait", "ruko" pause too; in a longer message they may mean anything.
@@ -152,9 +213,30 @@ _SHORT_STOPS = frozenset(normalize(w) for w in "stop wait pause hold ruko ruk da
 
 
 # Words that say something given is wrong and must change ("bhul", "ভুল", "wrong").
-CORRECTION_WORDS = ("bhul", "vul", "bul", "ভুল", "wrong", "change", "correct", "bodlate", "bodlao", "bodlabo", "বদল",
-                    "পাল্টা", "thik koro", "সংশোধন", "edit", "mistake", "incorrect", "galat", "ঠিক করুন", "ঠিক করতে",
-                    "update", "modify")
+CORRECTION_WORDS = (
+    "bhul",
+    "vul",
+    "bul",
+    "ভুল",
+    "wrong",
+    "change",
+    "correct",
+    "bodlate",
+    "bodlao",
+    "bodlabo",
+    "বদল",
+    "পাল্টা",
+    "thik koro",
+    "সংশোধন",
+    "edit",
+    "mistake",
+    "incorrect",
+    "galat",
+    "ঠিক করুন",
+    "ঠিক করতে",
+    "update",
+    "modify",
+)
 
 
 def is_correction(text: str) -> bool:
@@ -163,7 +245,7 @@ def is_correction(text: str) -> bool:
 
 
 def is_stop(text: str) -> bool:
-    """"Not now, later" for the whole form (`থাক, এখন থাক। পরে করব`, `pore korbo`, `stop, I will do it later`);
+    """ "Not now, later" for the whole form (`থাক, এখন থাক। পরে করব`, `pore korbo`, `stop, I will do it later`);
     "দাঁড়ান, জে এল নম্বরটা ভুল দিয়েছি" is a correction, not a pause."""
     if is_correction(text):
         return False
@@ -177,6 +259,7 @@ def is_stop(text: str) -> bool:
 
 
 # --- Choosing one of the options offered ---------------------------------------------------
+
 
 def _key(text: str) -> str:
     return "".join(phonetic_key(w) for w in words(text))
@@ -220,16 +303,30 @@ def match_option(typed: str, options: Sequence[Dict], allow_contained: bool = Tr
         # A natural equivalent inside a longer answer: "for my family to stay", "amar dokan er jonno",
         # "mobile and tv repairing", "১০ থেকে ৫০ লাখের মধ্যে".
         typed_words = words(cleaned)
-        contained = {option["value"] for option in options for label in option["labels"][2:]
-                     if _contains(typed_words, words(label))}
+        contained = {
+            option["value"]
+            for option in options
+            for label in option["labels"][2:]
+            if _contains(typed_words, words(label))
+        }
         if len(contained) == 1:
             return contained.pop()
     # A title with a small typo ("submitt", "Comercial"): close in sound, and closer than any other.
-    scores = sorted(((SequenceMatcher(None, typed_key, _key(label)).ratio(), option["value"])
-                     for option in options for label in option["labels"][:2] if len(_key(label)) >= 4),
-                    reverse=True)
-    if len(typed_key) >= 4 and scores and scores[0][0] >= 0.8 and (
-            len(scores) == 1 or scores[1][1] == scores[0][1] or scores[1][0] < scores[0][0] - 0.05):
+    scores = sorted(
+        (
+            (SequenceMatcher(None, typed_key, _key(label)).ratio(), option["value"])
+            for option in options
+            for label in option["labels"][:2]
+            if len(_key(label)) >= 4
+        ),
+        reverse=True,
+    )
+    if (
+        len(typed_key) >= 4
+        and scores
+        and scores[0][0] >= 0.8
+        and (len(scores) == 1 or scores[1][1] == scores[0][1] or scores[1][0] < scores[0][0] - 0.05)
+    ):
         return scores[0][1]
     if not allow_contained:
         return None
@@ -265,16 +362,26 @@ def _contains(typed: List[str], phrase: List[str]) -> bool:
     """Whether the phrase's words stand in a row among the typed words."""
     if not phrase or len(phrase) > len(typed):
         return False
-    return any(all(_same_word(typed[start + i], word) for i, word in enumerate(phrase))
-               for start in range(len(typed) - len(phrase) + 1))
+    return any(
+        all(_same_word(typed[start + i], word) for i, word in enumerate(phrase))
+        for start in range(len(typed) - len(phrase) + 1)
+    )
 
 
 def options_from(choices: Iterable[Dict], value_key: str = "value") -> List[Dict]:
     """Options for match_option from definition choices ({value, en, bn, also: [...]})."""
-    return [{"value": choice[value_key],
-             "labels": [choice.get("en") or "", choice.get("bn") or "", *(choice.get("also") or []),
-                        str(choice[value_key])]}  # a tapped button sends the value itself
-            for choice in choices]
+    return [
+        {
+            "value": choice[value_key],
+            "labels": [
+                choice.get("en") or "",
+                choice.get("bn") or "",
+                *(choice.get("also") or []),
+                str(choice[value_key]),
+            ],
+        }  # a tapped button sends the value itself
+        for choice in choices
+    ]
 
 
 def count_of(text: str, nouns: Iterable[str]) -> Optional[int]:
@@ -284,7 +391,7 @@ def count_of(text: str, nouns: Iterable[str]) -> Optional[int]:
     for index, word in enumerate(found):
         if word not in nouns:
             continue
-        before = [w for w in found[max(0, index - 2):index] if w not in ("ta", "ti", "টা", "টি", "khana")]
+        before = [w for w in found[max(0, index - 2) : index] if w not in ("ta", "ti", "টা", "টি", "khana")]
         for candidate in reversed(before[-1:]):
             number = number_in(candidate)
             if number is not None:
@@ -295,14 +402,60 @@ def count_of(text: str, nouns: Iterable[str]) -> Optional[int]:
 
 
 # Words without which a message is no goodbye, whatever a classifier thinks ("ফরিদা বিবি" is a name).
-_GOODBYE_MARKERS = tuple(normalize(p) for p in (
-    "bye", "byee", "byebye", "bai", "bidai", "take care", "end this", "i am done", "biday", "tata", "asi", "aschi",
-    "ashchi", "asci", "rakhchi", "rakhi", "rakhlam",
-    "goodbye", "good night", "see you", "talk later", "kotha hobe", "lagbe na", "dorkar nei", "that's all",
-    "thats all", "that is all", "eituku", "etukui", "nothing more", "bondho", "close", "exit", "done for today",
-    "বাই", "বিদায়", "টাটা", "আসি", "আসছি", "রাখছি", "রাখি", "গুড নাইট", "শুভ রাত্রি", "কথা হবে", "লাগবে না",
-    "দরকার নেই", "এটুকুই", "এইটুকুই", "বন্ধ",
-))
+_GOODBYE_MARKERS = tuple(
+    normalize(p)
+    for p in (
+        "bye",
+        "byee",
+        "byebye",
+        "bai",
+        "bidai",
+        "take care",
+        "end this",
+        "i am done",
+        "biday",
+        "tata",
+        "asi",
+        "aschi",
+        "ashchi",
+        "asci",
+        "rakhchi",
+        "rakhi",
+        "rakhlam",
+        "goodbye",
+        "good night",
+        "see you",
+        "talk later",
+        "kotha hobe",
+        "lagbe na",
+        "dorkar nei",
+        "that's all",
+        "thats all",
+        "that is all",
+        "eituku",
+        "etukui",
+        "nothing more",
+        "bondho",
+        "close",
+        "exit",
+        "done for today",
+        "বাই",
+        "বিদায়",
+        "টাটা",
+        "আসি",
+        "আসছি",
+        "রাখছি",
+        "রাখি",
+        "গুড নাইট",
+        "শুভ রাত্রি",
+        "কথা হবে",
+        "লাগবে না",
+        "দরকার নেই",
+        "এটুকুই",
+        "এইটুকুই",
+        "বন্ধ",
+    )
+)
 
 
 def is_goodbye(text: str) -> bool:
@@ -315,16 +468,16 @@ _DOWNLOAD = re.compile(r"(?i)download|ডাউনলোড|daunlod|downlod")
 
 
 def _asks_download(text: str) -> bool:
-    """"download TN-2026-000045" as the approval message tells: the word and an application's number."""
+    """ "download TN-2026-000045" as the approval message tells: the word and an application's number."""
     from panchayat.identifiers import parse_application_number
 
-    return bool(_DOWNLOAD.search(text)) and parse_application_number(text) is not None \
-        and len(words(text)) <= 8
+    return bool(_DOWNLOAD.search(text)) and parse_application_number(text) is not None and len(words(text)) <= 8
 
 
 _BARE_NUMBER = re.compile(
     r"^\W*(\d{1,3}|" + "|".join(sorted(map(re.escape, NUMBER_WORDS), key=len, reverse=True)) + r")"
-    r"\s*(ta|ti|টা|টি|dilam|dilaam|dilum|দিলাম|দিলুম|star|stars|তারা|no|nombor|number|নম্বর)?\W*$")
+    r"\s*(ta|ti|টা|টি|dilam|dilaam|dilum|দিলাম|দিলুম|star|stars|তারা|no|nombor|number|নম্বর)?\W*$"
+)
 
 
 def answer_intent(text: str) -> Optional[str]:
@@ -349,38 +502,262 @@ def answer_intent(text: str) -> Optional[str]:
 # Intents of small talk and of the menu have words of their own; without one, a message so
 # classified is an answer ("Laxmi Haldar" is not a greeting, "service" is not the menu).
 _MARKERS = {
-    "greet": ("hello", "helo", "hallo", "hi", "hii", "hey", "namaste", "namaskar", "nomoskar", "nomoshkar",
-              "pronam", "pranam", "assalamu", "salam", "adab", "good morning", "good evening", "good afternoon",
-              "suprobhat", "keu achen", "ki khobor", "kemon achen", "kemon acho", "হ্যালো", "কেমন আছেন", "হাই",
-              "নমস্কার", "নমষ্কার", "নমস্তে", "প্রণাম", "সালাম",
-              "আসসালামু", "আদাব", "শুভ সকাল", "সুপ্রভাত", "শুভ সন্ধ্যা", "কেউ আছেন"),
-    "thank_you": ("thank", "thanks", "thnx", "thx", "tnx", "ty", "thanku", "dhonnobad", "dhanyabad", "dhonyobad",
-                  "dhonnyobad", "donnobad", "dhonnobaad", "upokar", "ধন্যবাদ", "ধইন্যবাদ", "উপকার", "থ্যাংক",
-                  "থ্যাঙ্কস", "থ্যাঙ্ক"),
-    "show_menu": ("menu", "help", "what can you do", "can i do", "what all", "what services", "which services",
-                  "list of services", "services are there", "options", "option",
-                  "start", "seba", "subidha", "সুবিধা", "ki ki", "kora jay",
-                  "korte paren", "korte paro", "sahajya", "sahajyo", "shuru", "মেনু", "সাহায্য", "কী কী", "কি কি",
-                  "পরিষেবার", "তালিকা", "শুরু", "অপশন", "করা যায়", "করতে পারেন", "করতে পারো", "হেল্প"),
-    "bot_challenge": ("bot", "robot", "human", "manush", "manusher", "are you", "is this", "am i", "who are you",
-                      "apni ke", "tumi ke", "eta ki", "real person", "automatic", "machine", "মানুষ", "মানুষের",
-                      "রোবট", "বট", "আপনি কে", "তুমি কে", "এটা কি", "যন্ত্র", "স্বয়ংক্রিয়", "uttor ki", "ki computer",
-                      "auto", "auto reply", "উত্তর কি", "মেশিন", "কি কম্পিউটার"),
+    "greet": (
+        "hello",
+        "helo",
+        "hallo",
+        "hi",
+        "hii",
+        "hey",
+        "namaste",
+        "namaskar",
+        "nomoskar",
+        "nomoshkar",
+        "pronam",
+        "pranam",
+        "assalamu",
+        "salam",
+        "adab",
+        "good morning",
+        "good evening",
+        "good afternoon",
+        "suprobhat",
+        "keu achen",
+        "ki khobor",
+        "kemon achen",
+        "kemon acho",
+        "হ্যালো",
+        "কেমন আছেন",
+        "হাই",
+        "নমস্কার",
+        "নমষ্কার",
+        "নমস্তে",
+        "প্রণাম",
+        "সালাম",
+        "আসসালামু",
+        "আদাব",
+        "শুভ সকাল",
+        "সুপ্রভাত",
+        "শুভ সন্ধ্যা",
+        "কেউ আছেন",
+    ),
+    "thank_you": (
+        "thank",
+        "thanks",
+        "thnx",
+        "thx",
+        "tnx",
+        "ty",
+        "thanku",
+        "dhonnobad",
+        "dhanyabad",
+        "dhonyobad",
+        "dhonnyobad",
+        "donnobad",
+        "dhonnobaad",
+        "upokar",
+        "ধন্যবাদ",
+        "ধইন্যবাদ",
+        "উপকার",
+        "থ্যাংক",
+        "থ্যাঙ্কস",
+        "থ্যাঙ্ক",
+    ),
+    "show_menu": (
+        "menu",
+        "help",
+        "what can you do",
+        "can i do",
+        "what all",
+        "what services",
+        "which services",
+        "list of services",
+        "services are there",
+        "options",
+        "option",
+        "start",
+        "seba",
+        "subidha",
+        "সুবিধা",
+        "ki ki",
+        "kora jay",
+        "korte paren",
+        "korte paro",
+        "sahajya",
+        "sahajyo",
+        "shuru",
+        "মেনু",
+        "সাহায্য",
+        "কী কী",
+        "কি কি",
+        "পরিষেবার",
+        "তালিকা",
+        "শুরু",
+        "অপশন",
+        "করা যায়",
+        "করতে পারেন",
+        "করতে পারো",
+        "হেল্প",
+    ),
+    "bot_challenge": (
+        "bot",
+        "robot",
+        "human",
+        "manush",
+        "manusher",
+        "are you",
+        "is this",
+        "am i",
+        "who are you",
+        "apni ke",
+        "tumi ke",
+        "eta ki",
+        "real person",
+        "automatic",
+        "machine",
+        "মানুষ",
+        "মানুষের",
+        "রোবট",
+        "বট",
+        "আপনি কে",
+        "তুমি কে",
+        "এটা কি",
+        "যন্ত্র",
+        "স্বয়ংক্রিয়",
+        "uttor ki",
+        "ki computer",
+        "auto",
+        "auto reply",
+        "উত্তর কি",
+        "মেশিন",
+        "কি কম্পিউটার",
+    ),
     # Questions about the office or a service, which rules answer in the middle of a form.
-    "panchayat_info": ("office", "ofis", "offis", "pradhan", "prodhan", "prdhan", "upoprodhan", "sochib", "sachib",
-                       "secretary", "phone", "contact", "jogajog", "address", "thikana", "kothay", "kothai", "where",
-                       "located", "reach", "time", "timing", "timings", "somoy", "khola", "khole", "open", "close",
-                       "bondho", "hours", "saturday", "sunday", "shonibar", "robibar", "email", "details", "info",
-                       "information", "tothyo", "somporke", "janan", "kotay", "obdhi", "panchayat er number",
-                       "পঞ্চায়েতের নম্বর",
-                       "অফিস", "প্রধান", "উপপ্রধান", "সচিব", "ফোন", "যোগাযোগ", "ঠিকানা", "কোথায়", "টাইম", "সময়",
-                       "খোলা", "খোলে", "বন্ধ", "শনিবার", "রবিবার", "ইমেল", "তথ্য", "সম্পর্কে", "কটা", "কটায়"),
-    "service_info": ("fee", "fees", "taka", "cost", "khoroch", "document", "documents", "kagoj", "kagojpotro",
-                     "papers", "paper", "days", "din", "time", "somoy", "niyom", "rules", "procedure", "process",
-                     "how to", "kivabe", "eligibility", "jante", "somporke", "about", "lage", "lagbe", "needed",
-                     "need", "required", "dorkar", "aadhaar", "deed", "online", "renew", "nobikoron",
-                     "ফি", "টাকা", "খরচ", "ডকুমেন্ট", "কাগজ", "কাগজপত্র", "দিন", "সময়", "নিয়ম", "নিয়মকানুন",
-                     "কীভাবে", "জানতে", "সম্পর্কে", "লাগে", "লাগবে", "দরকার", "দলিল", "রসিদ", "নবীকরণ", "কতদিন"),
+    "panchayat_info": (
+        "office",
+        "ofis",
+        "offis",
+        "pradhan",
+        "prodhan",
+        "prdhan",
+        "upoprodhan",
+        "sochib",
+        "sachib",
+        "secretary",
+        "phone",
+        "contact",
+        "jogajog",
+        "address",
+        "thikana",
+        "kothay",
+        "kothai",
+        "where",
+        "located",
+        "reach",
+        "time",
+        "timing",
+        "timings",
+        "somoy",
+        "khola",
+        "khole",
+        "open",
+        "close",
+        "bondho",
+        "hours",
+        "saturday",
+        "sunday",
+        "shonibar",
+        "robibar",
+        "email",
+        "details",
+        "info",
+        "information",
+        "tothyo",
+        "somporke",
+        "janan",
+        "kotay",
+        "obdhi",
+        "panchayat er number",
+        "পঞ্চায়েতের নম্বর",
+        "অফিস",
+        "প্রধান",
+        "উপপ্রধান",
+        "সচিব",
+        "ফোন",
+        "যোগাযোগ",
+        "ঠিকানা",
+        "কোথায়",
+        "টাইম",
+        "সময়",
+        "খোলা",
+        "খোলে",
+        "বন্ধ",
+        "শনিবার",
+        "রবিবার",
+        "ইমেল",
+        "তথ্য",
+        "সম্পর্কে",
+        "কটা",
+        "কটায়",
+    ),
+    "service_info": (
+        "fee",
+        "fees",
+        "taka",
+        "cost",
+        "khoroch",
+        "document",
+        "documents",
+        "kagoj",
+        "kagojpotro",
+        "papers",
+        "paper",
+        "days",
+        "din",
+        "time",
+        "somoy",
+        "niyom",
+        "rules",
+        "procedure",
+        "process",
+        "how to",
+        "kivabe",
+        "eligibility",
+        "jante",
+        "somporke",
+        "about",
+        "lage",
+        "lagbe",
+        "needed",
+        "need",
+        "required",
+        "dorkar",
+        "aadhaar",
+        "deed",
+        "online",
+        "renew",
+        "nobikoron",
+        "ফি",
+        "টাকা",
+        "খরচ",
+        "ডকুমেন্ট",
+        "কাগজ",
+        "কাগজপত্র",
+        "দিন",
+        "সময়",
+        "নিয়ম",
+        "নিয়মকানুন",
+        "কীভাবে",
+        "জানতে",
+        "সম্পর্কে",
+        "লাগে",
+        "লাগবে",
+        "দরকার",
+        "দলিল",
+        "রসিদ",
+        "নবীকরণ",
+        "কতদিন",
+    ),
 }
 _MARKERS = {intent: tuple(normalize(m) for m in markers) for intent, markers in _MARKERS.items()}
 

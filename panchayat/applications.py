@@ -1,4 +1,5 @@
 """Certificate applications: submission, the review lifecycle, and certificates."""
+
 from datetime import date, datetime
 from typing import Dict, List, Optional
 
@@ -50,9 +51,7 @@ def submit(
     )
     session.add(application)
     session.flush()
-    session.add(
-        ApplicationEvent(application_id=application.id, at=now, actor="citizen", to_status="submitted")
-    )
+    session.add(ApplicationEvent(application_id=application.id, at=now, actor="citizen", to_status="submitted"))
     return application
 
 
@@ -113,8 +112,9 @@ def _move(session: Session, application: Application, to_status: str, actor: str
 
 def start_review(session: Session, application: Application, actor: str) -> None:
     _move(session, application, "under_review", actor, None)
-    outbox.notify(session, application.citizen, "application_under_review", number=application.number,
-                  service=application.service)
+    outbox.notify(
+        session, application.citizen, "application_under_review", number=application.number, service=application.service
+    )
 
 
 def approve(session: Session, application: Application, actor: str) -> Certificate:
@@ -134,8 +134,9 @@ def approve(session: Session, application: Application, actor: str) -> Certifica
         signatory_designation=service.signatory_role,
     )
     session.add(certificate)
-    outbox.notify(session, application.citizen, "application_approved", number=application.number,
-                  service=application.service)
+    outbox.notify(
+        session, application.citizen, "application_approved", number=application.number, service=application.service
+    )
     session.flush()
     return certificate
 
@@ -145,8 +146,14 @@ def reject(session: Session, application: Application, actor: str, reason: str) 
     if not reason:
         raise PanchayatError("reason_required")
     _move(session, application, "rejected", actor, reason)
-    outbox.notify(session, application.citizen, "application_rejected", number=application.number,
-                  service=application.service, reason=reason)
+    outbox.notify(
+        session,
+        application.citizen,
+        "application_rejected",
+        number=application.number,
+        service=application.service,
+        reason=reason,
+    )
 
 
 def _years_later(start: date, years: int) -> date:

@@ -4,6 +4,7 @@ The phonetic key reduces a word to its consonant skeleton, so that a romanised
 word and its Bengali-script twin meet: `certificate` and `সার্টিফিকেট` both give
 `srtfkt`, `abedon` and `আবেদন` both give `bdn`.
 """
+
 import re
 import unicodedata
 
@@ -33,10 +34,42 @@ def normalize(text: str) -> str:
 
 
 _BENGALI_CONSONANTS = {
-    "ক": "k", "খ": "k", "গ": "g", "ঘ": "g", "ঙ": "n", "চ": "C", "ছ": "C", "জ": "j", "ঝ": "j", "ঞ": "n",
-    "ট": "t", "ঠ": "t", "ড": "d", "ঢ": "d", "ণ": "n", "ত": "t", "থ": "t", "দ": "d", "ধ": "d", "ন": "n",
-    "প": "p", "ফ": "f", "ব": "b", "ভ": "b", "ম": "m", "য": "j", "র": "r", "ল": "l", "শ": "s", "ষ": "s",
-    "স": "s", "হ": "h", "ৎ": "t", "ং": "n", "ৰ": "r", "ৱ": "b",
+    "ক": "k",
+    "খ": "k",
+    "গ": "g",
+    "ঘ": "g",
+    "ঙ": "n",
+    "চ": "C",
+    "ছ": "C",
+    "জ": "j",
+    "ঝ": "j",
+    "ঞ": "n",
+    "ট": "t",
+    "ঠ": "t",
+    "ড": "d",
+    "ঢ": "d",
+    "ণ": "n",
+    "ত": "t",
+    "থ": "t",
+    "দ": "d",
+    "ধ": "d",
+    "ন": "n",
+    "প": "p",
+    "ফ": "f",
+    "ব": "b",
+    "ভ": "b",
+    "ম": "m",
+    "য": "j",
+    "র": "r",
+    "ল": "l",
+    "শ": "s",
+    "ষ": "s",
+    "স": "s",
+    "হ": "h",
+    "ৎ": "t",
+    "ং": "n",
+    "ৰ": "r",
+    "ৱ": "b",
 }
 _NUKTA = "\u09bc"
 _VIRAMA = "\u09cd"
@@ -44,9 +77,28 @@ _VIRAMA = "\u09cd"
 # Romanised spellings reduced in this order (longest first). "C" stands for the ch sound
 # (চ, ছ), kept apart from the English hard c.
 _LATIN_RULES = (
-    ("chh", "C"), ("ch", "C"), ("ng", "n"), ("sh", "s"), ("kh", "k"), ("gh", "g"), ("jh", "j"), ("th", "t"), ("dh", "d"),
-    ("ph", "f"), ("bh", "b"), ("ck", "k"), ("ce", "se"), ("ci", "si"), ("cy", "sy"), ("c", "k"),
-    ("q", "k"), ("x", "ks"), ("z", "j"), ("v", "b"), ("w", ""), ("y", ""),
+    ("chh", "C"),
+    ("ch", "C"),
+    ("ng", "n"),
+    ("sh", "s"),
+    ("kh", "k"),
+    ("gh", "g"),
+    ("jh", "j"),
+    ("th", "t"),
+    ("dh", "d"),
+    ("ph", "f"),
+    ("bh", "b"),
+    ("ck", "k"),
+    ("ce", "se"),
+    ("ci", "si"),
+    ("cy", "sy"),
+    ("c", "k"),
+    ("q", "k"),
+    ("x", "ks"),
+    ("z", "j"),
+    ("v", "b"),
+    ("w", ""),
+    ("y", ""),
 )
 _LATIN_VOWELS = re.compile(r"[aeiou]")
 

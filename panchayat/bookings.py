@@ -1,4 +1,5 @@
 """Guest-house bookings. A room-night belongs to at most one booking (enforced by the database)."""
+
 from datetime import date, datetime, timedelta
 from typing import List, Optional
 
@@ -20,9 +21,7 @@ def free_rooms(session: Session, guest_house: GuestHouse, check_in: date, check_
     taken = select(RoomNight.room_id).where(RoomNight.night >= check_in, RoomNight.night < check_out)
     return list(
         session.execute(
-            select(Room)
-            .where(Room.guest_house_id == guest_house.id, Room.id.not_in(taken))
-            .order_by(Room.label)
+            select(Room).where(Room.guest_house_id == guest_house.id, Room.id.not_in(taken)).order_by(Room.label)
         ).scalars()
     )
 
@@ -37,8 +36,14 @@ def check_dates(check_in: date, check_out: date, today: Optional[date] = None) -
         raise PanchayatError("booking_too_long", max_nights=config.BOOKING_MAX_NIGHTS)
 
 
-def quote(session: Session, guest_house: GuestHouse, check_in: date, check_out: date, rooms_count: int,
-          today: Optional[date] = None) -> dict:
+def quote(
+    session: Session,
+    guest_house: GuestHouse,
+    check_in: date,
+    check_out: date,
+    rooms_count: int,
+    today: Optional[date] = None,
+) -> dict:
     """The rooms a request would get and its price; raises when the request cannot be met."""
     check_dates(check_in, check_out, today)
     if rooms_count < 1:
@@ -47,8 +52,11 @@ def quote(session: Session, guest_house: GuestHouse, check_in: date, check_out: 
     if len(free) < rooms_count:
         raise PanchayatError("booking_unavailable", available=len(free))
     rooms = free[:rooms_count]
-    return {"rooms": rooms, "nights": (check_out - check_in).days,
-            "amount_paise": sum(room.tariff_paise for room in rooms) * (check_out - check_in).days}
+    return {
+        "rooms": rooms,
+        "nights": (check_out - check_in).days,
+        "amount_paise": sum(room.tariff_paise for room in rooms) * (check_out - check_in).days,
+    }
 
 
 def guest_houses_for(session: Session, citizen: Citizen) -> List[GuestHouse]:
@@ -96,8 +104,8 @@ def book(
                 for night in stay:
                     session.add(RoomNight(room_id=room.id, night=night, booking_id=booking.id))
             session.flush()
-    except IntegrityError:
-        raise PanchayatError("booking_unavailable", available=0)
+    except IntegrityError as taken:
+        raise PanchayatError("booking_unavailable", available=0) from taken
     return booking
 
 
@@ -127,8 +135,9 @@ def list_bookings(
     return list(session.execute(query).scalars())
 
 
-def cancel(session: Session, booking: Booking, by: str, actor: str, reason: Optional[str] = None,
-           today: Optional[date] = None) -> None:
+def cancel(
+    session: Session, booking: Booking, by: str, actor: str, reason: Optional[str] = None, today: Optional[date] = None
+) -> None:
     """Cancels a confirmed booking, frees its room-nights and tells the guest."""
     today = today or date.today()
     reason = (reason or "").strip() or None
@@ -143,15 +152,29 @@ def cancel(session: Session, booking: Booking, by: str, actor: str, reason: Opti
     booking.cancelled_by = by
     booking.cancel_reason = reason
     session.execute(delete(RoomNight).where(RoomNight.booking_id == booking.id))
-    journal.audit(session, actor=actor, action="booking_cancelled", entity_type="booking",
-                  entity_ref=booking.number, old_state="confirmed", new_state="cancelled", reason=reason,
-                  cancelled_by=by)
+    journal.audit(
+        session,
+        actor=actor,
+        action="booking_cancelled",
+        entity_type="booking",
+        entity_ref=booking.number,
+        old_state="confirmed",
+        new_state="cancelled",
+        reason=reason,
+        cancelled_by=by,
+    )
     kind = "booking_cancelled_by_panchayat" if by == "panchayat" else "booking_cancelled_by_guest"
-    outbox.notify(session, booking.citizen, kind, number=booking.number,
-                  guest_house_en=booking.guest_house.name_en,
-                  guest_house_bn=booking.guest_house.name_bn or booking.guest_house.name_en,
-                  check_in=booking.check_in.isoformat(), check_out=booking.check_out.isoformat(),
-                  reason=reason or "")
+    outbox.notify(
+        session,
+        booking.citizen,
+        kind,
+        number=booking.number,
+        guest_house_en=booking.guest_house.name_en,
+        guest_house_bn=booking.guest_house.name_bn or booking.guest_house.name_en,
+        check_in=booking.check_in.isoformat(),
+        check_out=booking.check_out.isoformat(),
+        reason=reason or "",
+    )
 
 
 def find_own(session: Session, number: str, citizen: Citizen) -> Optional[Booking]:

@@ -5,6 +5,7 @@ actions, the notifier or the channel compose from facts live in texts/*.yml besi
 this file, one file per topic. A key may be defined only once across the files.
 Service names (`service_<code>`) come from the service definitions themselves.
 """
+
 import string
 from functools import lru_cache
 from pathlib import Path
@@ -29,8 +30,10 @@ def entries() -> Dict[str, Dict[str, str]]:
 def _service_names() -> Dict[str, Dict[str, str]]:
     from panchayat.services import all_services
 
-    return {f"service_{code}": {language: service.in_sentence(language) for language in LANGUAGES}
-            for code, service in all_services().items()}
+    return {
+        f"service_{code}": {language: service.in_sentence(language) for language in LANGUAGES}
+        for code, service in all_services().items()
+    }
 
 
 @lru_cache(maxsize=1)

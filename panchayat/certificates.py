@@ -1,4 +1,5 @@
 """Issued certificates: their facts for the PDF, verification of a QR payload, revocation."""
+
 from datetime import datetime
 from typing import Dict, Optional
 
@@ -38,25 +39,35 @@ def facts(certificate: Certificate) -> Dict:
     holder = holder_of(certificate)
     payload = signing.sign(certificate.number, holder)
     profile = gp_profile(gp)
-    answers = {name: {language: service.shown_value(name, value, language) for language in ("en", "bn")}
-               for name, value in application.fields.items()}
+    answers = {
+        name: {language: service.shown_value(name, value, language) for language in ("en", "bn")}
+        for name, value in application.fields.items()
+    }
     return {
         "number": certificate.number,
         "service": service,
         "gp": profile,
         "holder": holder,
         # The definition's sentence of what is certified, when it has one (else the PDF's own).
-        "statement": service.certificate_statement(dict(
-            answers, gp=profile["name"], block=profile["block"], district=profile["district"],
-            number=certificate.number)),
+        "statement": service.certificate_statement(
+            dict(
+                answers,
+                gp=profile["name"],
+                block=profile["block"],
+                district=profile["district"],
+                number=certificate.number,
+            )
+        ),
         "fields": [(field["label"], str(application.fields.get(field["name"], ""))) for field in service.fields],
         "submitted": application.created_at.date(),
         "issued": certificate.issued_at.date(),
         "valid_until": certificate.valid_until,
         "signatory": {
-            "name": {"en": certificate.signatory_name,
-                     "bn": (signatory.name_bn if signatory and signatory.name_en == certificate.signatory_name
-                            else None) or certificate.signatory_name},
+            "name": {
+                "en": certificate.signatory_name,
+                "bn": (signatory.name_bn if signatory and signatory.name_en == certificate.signatory_name else None)
+                or certificate.signatory_name,
+            },
             "role": certificate.signatory_designation,
         },
         "qr_payload": payload,
@@ -75,8 +86,7 @@ def verify(session: Session, payload_or_url: str) -> Dict:
     payload = signing.read(payload_or_url)
     if payload is None or not payload.signature_ok:
         return {"result": "unknown"}
-    certificate = session.execute(
-        select(Certificate).where(Certificate.number == payload.number)).scalar_one_or_none()
+    certificate = session.execute(select(Certificate).where(Certificate.number == payload.number)).scalar_one_or_none()
     if certificate is None or signing._holder_key(holder_of(certificate)) != signing._holder_key(payload.holder):
         return {"result": "unknown"}
     gp = certificate.application.gram_panchayat
@@ -102,16 +112,28 @@ def revoke(session: Session, certificate: Certificate, reason: str, actor: str) 
         raise PanchayatError("certificate_revoked_already", number=certificate.number)
     certificate.revoked_at = datetime.utcnow()
     certificate.revoke_reason = reason
-    journal.audit(session, actor=actor, action="certificate_revoked", entity_type="certificate",
-                  entity_ref=certificate.number, old_state="valid", new_state="revoked", reason=reason)
+    journal.audit(
+        session,
+        actor=actor,
+        action="certificate_revoked",
+        entity_type="certificate",
+        entity_ref=certificate.number,
+        old_state="valid",
+        new_state="revoked",
+        reason=reason,
+    )
 
 
 def own_approved(session: Session, number: Optional[str], citizen) -> Optional[Certificate]:
     """The citizen's own certificate by number, or their latest one; None otherwise."""
     from panchayat.models import Application
 
-    query = (select(Certificate).join(Application).where(Application.citizen_id == citizen.id)
-             .order_by(Certificate.issued_at.desc(), Certificate.id.desc()))
+    query = (
+        select(Certificate)
+        .join(Application)
+        .where(Application.citizen_id == citizen.id)
+        .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+    )
     if number:
         query = query.where(Certificate.number == number)
     return session.execute(query.limit(1)).scalar_one_or_none()

@@ -7,6 +7,7 @@ in `citizens`, and these tables (`WhatsAppInbound`, `WhatsAppOutbound` in pancha
 are telemetry. Each public function is one unit of work (`db.transaction`): the channel runs
 it in a worker thread and never holds a session itself.
 """
+
 import hashlib
 import hmac
 from datetime import datetime, timedelta
@@ -46,8 +47,9 @@ def claim_inbound(session: Session, wamid: str, sender_hash: str, message_type: 
 
 @transaction
 def mark_processed(session: Session, wamid: str) -> None:
-    session.execute(update(WhatsAppInbound).where(WhatsAppInbound.wamid == wamid)
-                    .values(processed=True, processed_at=utcnow()))
+    session.execute(
+        update(WhatsAppInbound).where(WhatsAppInbound.wamid == wamid).values(processed=True, processed_at=utcnow())
+    )
 
 
 def last_inbound_at(session: Session, sender_hash: str, except_wamid: Optional[str] = None) -> Optional[datetime]:
@@ -60,11 +62,25 @@ def last_inbound_at(session: Session, sender_hash: str, except_wamid: Optional[s
 
 
 @transaction
-def record_outbound(session: Session, *, recipient_hash: str, kind: str, provider_message_id: Optional[str],
-                    status: str = "accepted", error: Optional[str] = None,
-                    menu: Optional[Sequence[Option]] = None, notification_id: Optional[int] = None) -> None:
-    row = WhatsAppOutbound(provider_message_id=provider_message_id, recipient_hash=recipient_hash, kind=kind,
-                           status=status, error=error, notification_id=notification_id)
+def record_outbound(
+    session: Session,
+    *,
+    recipient_hash: str,
+    kind: str,
+    provider_message_id: Optional[str],
+    status: str = "accepted",
+    error: Optional[str] = None,
+    menu: Optional[Sequence[Option]] = None,
+    notification_id: Optional[int] = None,
+) -> None:
+    row = WhatsAppOutbound(
+        provider_message_id=provider_message_id,
+        recipient_hash=recipient_hash,
+        kind=kind,
+        status=status,
+        error=error,
+        notification_id=notification_id,
+    )
     if menu:
         # Set only when there is one: an explicit None would be stored as JSON null, not SQL NULL.
         row.menu = [list(option) for option in menu]
@@ -72,13 +88,15 @@ def record_outbound(session: Session, *, recipient_hash: str, kind: str, provide
 
 
 @transaction
-def record_status(session: Session, provider_message_id: str, status: str, at: Optional[datetime] = None,
-                  error: Optional[str] = None) -> bool:
+def record_status(
+    session: Session, provider_message_id: str, status: str, at: Optional[datetime] = None, error: Optional[str] = None
+) -> bool:
     """Applies a delivery receipt; False when the status is unknown or the message is not ours."""
     if status not in _STATUS_RANK:
         return False
-    row = session.execute(select(WhatsAppOutbound).where(
-        WhatsAppOutbound.provider_message_id == provider_message_id)).scalar_one_or_none()
+    row = session.execute(
+        select(WhatsAppOutbound).where(WhatsAppOutbound.provider_message_id == provider_message_id)
+    ).scalar_one_or_none()
     if row is None:
         return False
     if _STATUS_RANK[status] >= _STATUS_RANK.get(row.status, 0):
@@ -97,9 +115,13 @@ def pending_menu(session: Session, recipient_hash: str, current_wamid: str, ttl:
     """
     sent = session.execute(
         select(WhatsAppOutbound.menu, WhatsAppOutbound.sent_at)
-        .where(WhatsAppOutbound.recipient_hash == recipient_hash, WhatsAppOutbound.menu.isnot(None),
-               WhatsAppOutbound.sent_at >= utcnow() - ttl)
-        .order_by(WhatsAppOutbound.sent_at.desc(), WhatsAppOutbound.id.desc()).limit(1)
+        .where(
+            WhatsAppOutbound.recipient_hash == recipient_hash,
+            WhatsAppOutbound.menu.isnot(None),
+            WhatsAppOutbound.sent_at >= utcnow() - ttl,
+        )
+        .order_by(WhatsAppOutbound.sent_at.desc(), WhatsAppOutbound.id.desc())
+        .limit(1)
     ).first()
     if sent is None or not sent.menu:
         return None

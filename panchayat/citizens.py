@@ -1,4 +1,5 @@
 """Citizens, keyed by their WhatsApp id: language preference and gram panchayat."""
+
 from typing import Optional
 
 from sqlalchemy import select
@@ -37,7 +38,9 @@ def get_or_create(session: Session, wa_id: str) -> Citizen:
         return citizen
     except IntegrityError:
         # Two messages of a new citizen raced; the other one created the row.
-        return find_citizen(session, wa_id)
+        raced = find_citizen(session, wa_id)
+        assert raced is not None, "the row that refused ours is there"
+        return raced
 
 
 def reply_language(session: Session, citizen: Citizen, typed: str) -> str:
@@ -68,14 +71,22 @@ def privacy_notice_due(session: Session, citizen: Citizen, language: str) -> boo
     the caller shows the notice then. Later messages return False."""
     if citizen.id is None:
         session.flush()
-    seen = session.execute(select(ConsentRecord.id).where(
-        ConsentRecord.citizen_id == citizen.id, ConsentRecord.notice_version == PRIVACY_NOTICE_VERSION)).first()
+    seen = session.execute(
+        select(ConsentRecord.id).where(
+            ConsentRecord.citizen_id == citizen.id, ConsentRecord.notice_version == PRIVACY_NOTICE_VERSION
+        )
+    ).first()
     if seen:
         return False
     try:
         with session.begin_nested():
-            session.add(ConsentRecord(citizen_id=citizen.id, notice_version=PRIVACY_NOTICE_VERSION,
-                                      language=language if language in ("bn", "en") else "bn"))
+            session.add(
+                ConsentRecord(
+                    citizen_id=citizen.id,
+                    notice_version=PRIVACY_NOTICE_VERSION,
+                    language=language if language in ("bn", "en") else "bn",
+                )
+            )
     except IntegrityError:  # a parallel message of the same citizen recorded it
         return False
     return True

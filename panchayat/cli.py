@@ -4,6 +4,7 @@ Every command prints a one-line summary (or JSON with --json), exits 0 on
 success and non-zero with a clear message on bad input; a failed command
 changes nothing, because each runs in one transaction.
 """
+
 import argparse
 import getpass
 import json
@@ -66,6 +67,7 @@ def _date(value: str) -> date:
 
 # --- serialisers --------------------------------------------------------------------
 
+
 def application_dict(application, with_history: bool = False) -> Dict:
     data = {
         "number": application.number,
@@ -79,12 +81,19 @@ def application_dict(application, with_history: bool = False) -> Dict:
     if with_history:
         data["fields"] = application.fields
         data["history"] = [
-            {"at": e.at.isoformat(timespec="seconds"), "actor": e.actor, "from": e.from_status,
-             "to": e.to_status, "note": e.note}
+            {
+                "at": e.at.isoformat(timespec="seconds"),
+                "actor": e.actor,
+                "from": e.from_status,
+                "to": e.to_status,
+                "note": e.note,
+            }
             for e in application.events
         ]
-        data["documents"] = [{"purpose": a.purpose, "mime_type": a.mime_type, "size_bytes": a.size_bytes}
-                             for a in application.attachments]
+        data["documents"] = [
+            {"purpose": a.purpose, "mime_type": a.mime_type, "size_bytes": a.size_bytes}
+            for a in application.attachments
+        ]
         if application.certificate:
             data["certificate"] = {
                 "number": application.certificate.number,
@@ -128,6 +137,7 @@ def grievance_dict(grievance) -> Dict:
 
 # --- commands -----------------------------------------------------------------------
 
+
 def cmd_db_upgrade(args, out: Output) -> None:
     revision = migrate.upgrade()
     out.emit(f"database schema at revision {revision}", {"revision": revision})
@@ -139,10 +149,12 @@ def cmd_seed(args, out: Output) -> None:
     if counts.get("skipped"):
         summary = "demo data already present; nothing added"
     elif args.demo:
-        summary = (f"seeded {counts['districts']} districts, {counts['blocks']} blocks, "
-                   f"{counts['sample_gps']} sample GPs, {counts['applications']} applications, "
-                   f"{counts['bookings']} bookings, {counts['grievances']} grievances, "
-                   f"{counts['employees']} employees with 12 months of payroll")
+        summary = (
+            f"seeded {counts['districts']} districts, {counts['blocks']} blocks, "
+            f"{counts['sample_gps']} sample GPs, {counts['applications']} applications, "
+            f"{counts['bookings']} bookings, {counts['grievances']} grievances, "
+            f"{counts['employees']} employees with 12 months of payroll"
+        )
     else:
         summary = f"loaded {counts['districts']} districts and {counts['blocks']} blocks"
     out.emit(summary, counts)
@@ -162,17 +174,21 @@ def cmd_applications_list(args, out: Output) -> None:
     with db.session_scope() as session:
         rows = applications.list_applications(session, args.status, args.service, args.gp)
         data = [application_dict(a) for a in rows]
-    out.emit(f"{len(data)} applications", data,
-             [f"{d['number']}  {d['service']:<20} {d['status']:<13} GP {d['gp_code']}  {d['submitted_at']}"
-              for d in data])
+    out.emit(
+        f"{len(data)} applications",
+        data,
+        [f"{d['number']}  {d['service']:<20} {d['status']:<13} GP {d['gp_code']}  {d['submitted_at']}" for d in data],
+    )
 
 
 def cmd_applications_show(args, out: Output) -> None:
     with db.session_scope() as session:
         data = application_dict(applications.find(session, args.number), with_history=True)
     lines = [f"  {k}: {v}" for k, v in data["fields"].items()]
-    lines += [f"  {h['at']}  {h['from'] or '-'} -> {h['to']}  by {h['actor']}"
-              + (f" ({h['note']})" if h["note"] else "") for h in data["history"]]
+    lines += [
+        f"  {h['at']}  {h['from'] or '-'} -> {h['to']}  by {h['actor']}" + (f" ({h['note']})" if h["note"] else "")
+        for h in data["history"]
+    ]
     out.emit(f"{data['number']} {data['service']} {data['status']}", data, lines)
 
 
@@ -206,9 +222,15 @@ def cmd_bookings_list(args, out: Output) -> None:
         if args.guest_house is not None and session.get(GuestHouse, args.guest_house) is None:
             raise PanchayatError("unknown_guest_house", id=args.guest_house)
         data = [booking_dict(b) for b in bookings.list_bookings(session, on_date, args.guest_house)]
-    out.emit(f"{len(data)} bookings", data,
-             [f"{d['number']}  {d['check_in']} to {d['check_out']}  rooms {','.join(d['rooms'])}  "
-              f"{d['status']}  {d['guest_house']}" for d in data])
+    out.emit(
+        f"{len(data)} bookings",
+        data,
+        [
+            f"{d['number']}  {d['check_in']} to {d['check_out']}  rooms {','.join(d['rooms'])}  "
+            f"{d['status']}  {d['guest_house']}"
+            for d in data
+        ],
+    )
 
 
 def cmd_bookings_cancel(args, out: Output) -> None:
@@ -232,9 +254,11 @@ def cmd_grievances_list(args, out: Output) -> None:
             lines.append(f"  {d['number']}  {d['category']:<15} {d['status']:<9} untouched since {d['updated_at']}")
         out.emit(f"{len(data)} overdue complaints in {len({d['block'] for d in data})} blocks", data, lines)
         return
-    out.emit(f"{len(data)} complaints", data,
-             [f"{d['number']}  {d['category']:<15} {d['status']:<9} GP {d['gp_code']}  {d['lodged_at']}"
-              for d in data])
+    out.emit(
+        f"{len(data)} complaints",
+        data,
+        [f"{d['number']}  {d['category']:<15} {d['status']:<9} GP {d['gp_code']}  {d['lodged_at']}" for d in data],
+    )
 
 
 def cmd_grievances_assign(args, out: Output) -> None:
@@ -257,12 +281,13 @@ def cmd_retention_purge(args, out: Output) -> None:
     from panchayat import retention
 
     with db.session_scope() as session:
-        counts = retention.purge(session, args.days, _actor(args), tracker_url=args.tracker_url,
-                                 dry_run=args.dry_run)
+        counts = retention.purge(session, args.days, _actor(args), tracker_url=args.tracker_url, dry_run=args.dry_run)
     verb = "would delete" if args.dry_run else "deleted"
-    out.emit(f"retention: {verb} what is older than {args.days} days: "
-             + ", ".join(f"{count} {kind.replace('_', ' ')}" for kind, count in counts.items()),
-             dict(counts, days=args.days, dry_run=args.dry_run))
+    out.emit(
+        f"retention: {verb} what is older than {args.days} days: "
+        + ", ".join(f"{count} {kind.replace('_', ' ')}" for kind, count in counts.items()),
+        dict(counts, days=args.days, dry_run=args.dry_run),
+    )
 
 
 def cmd_certificates_verify(args, out: Output) -> None:
@@ -270,8 +295,9 @@ def cmd_certificates_verify(args, out: Output) -> None:
         answer = certificates.verify(session, args.payload)
     summary = answer["result"]
     if answer["result"] != "unknown":
-        summary += (f": {answer['number']} ({answer['service']}) issued to {answer['holder']}"
-                    f" by {answer['gram_panchayat']}")
+        summary += (
+            f": {answer['number']} ({answer['service']}) issued to {answer['holder']} by {answer['gram_panchayat']}"
+        )
     out.emit(summary, answer)
 
 
@@ -302,8 +328,11 @@ def cmd_employees_issue_pin(args, out: Output) -> None:
         pin = employees.issue_pin(session, args.code, _actor(args))
         code = employees.find_by_code(session, args.code).code
     # The PIN is shown here once and nowhere else: only its hash is stored.
-    out.emit(f"one-time PIN for {code}: {pin} (shown once; give it to the employee in person; "
-             f"they choose their own PIN at first use)", {"code": code, "pin": pin})
+    out.emit(
+        f"one-time PIN for {code}: {pin} (shown once; give it to the employee in person; "
+        f"they choose their own PIN at first use)",
+        {"code": code, "pin": pin},
+    )
 
 
 def _write_pay_document(args, out: Output, facts: Dict, data: bytes) -> None:
@@ -333,18 +362,25 @@ def cmd_employees_statement(args, out: Output) -> None:
 def cmd_payroll_import(args, out: Output) -> None:
     with db.session_scope() as session:
         employees, months = payroll.import_payroll(session, Path(args.file), _actor(args))
-    out.emit(f"payroll loaded for {employees} employees over {months} months",
-             {"employees": employees, "months": months})
+    out.emit(
+        f"payroll loaded for {employees} employees over {months} months", {"employees": employees, "months": months}
+    )
 
 
 # --- parser -------------------------------------------------------------------------
 
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
-                        help="print machine-readable JSON instead of the summary")
-    parser = argparse.ArgumentParser(prog="python -m panchayat", parents=[common],
-                                     description="Smart Panchayat back-office commands")
+    common.add_argument(
+        "--json",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="print machine-readable JSON instead of the summary",
+    )
+    parser = argparse.ArgumentParser(
+        prog="python -m panchayat", parents=[common], description="Smart Panchayat back-office commands"
+    )
     groups = parser.add_subparsers(dest="group", metavar="command")
     groups.required = True
 
@@ -376,8 +412,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gp", type=int, metavar="CODE")
     p = command(sub, "show", cmd_applications_show, "one application with its history")
     p.add_argument("number")
-    for name, handler, text in (("review", cmd_applications_review, "mark under review; the applicant is told"),
-                                ("approve", cmd_applications_approve, "approve and issue the certificate")):
+    for name, handler, text in (
+        ("review", cmd_applications_review, "mark under review; the applicant is told"),
+        ("approve", cmd_applications_approve, "approve and issue the certificate"),
+    ):
         p = command(sub, name, handler, text)
         p.add_argument("number")
         p.add_argument("--by", metavar="NAME")
@@ -409,12 +447,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by", metavar="NAME")
 
     sub = group("retention", "data protection: delete old conversations and files (DPDP Act)")
-    p = command(sub, "purge", cmd_retention_purge,
-                "delete conversation events, delivered messages and unused files older than --days; "
-                "official records stay")
+    p = command(
+        sub,
+        "purge",
+        cmd_retention_purge,
+        "delete conversation events, delivered messages and unused files older than --days; official records stay",
+    )
     p.add_argument("--days", type=int, default=config.CONVERSATION_RETENTION_DAYS)
-    p.add_argument("--tracker-url", metavar="URL",
-                   help="the Rasa SQL tracker store's database (e.g. postgresql://.../rasa_tracker)")
+    p.add_argument(
+        "--tracker-url",
+        metavar="URL",
+        help="the Rasa SQL tracker store's database (e.g. postgresql://.../rasa_tracker)",
+    )
     p.add_argument("--dry-run", action="store_true", help="count only")
     p.add_argument("--by", metavar="NAME")
 
@@ -433,16 +477,24 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(sub, "import", cmd_employees_import, "add or update employees from CSV")
     p.add_argument("file")
     p.add_argument("--by", metavar="NAME")
-    p = command(sub, "issue-pin", cmd_employees_issue_pin,
-                "issue a one-time PIN (printed once) for the employee's first use of pay slips in the chat")
+    p = command(
+        sub,
+        "issue-pin",
+        cmd_employees_issue_pin,
+        "issue a one-time PIN (printed once) for the employee's first use of pay slips in the chat",
+    )
     p.add_argument("code", help="employee code, e.g. DEMO-EMP-001")
     p.add_argument("--by", metavar="NAME")
     p = command(sub, "payslip", cmd_employees_payslip, "write an employee's pay slip PDF for a month")
     p.add_argument("code")
     p.add_argument("month", help="YYYY-MM (or e.g. 'october 2026')")
     p.add_argument("--out", metavar="FILE", help="default: payslip-CODE-YYYY-MM.pdf here")
-    p = command(sub, "statement", cmd_employees_statement,
-                "write an employee's annual salary statement PDF for a financial year")
+    p = command(
+        sub,
+        "statement",
+        cmd_employees_statement,
+        "write an employee's annual salary statement PDF for a financial year",
+    )
     p.add_argument("code")
     p.add_argument("year", help="financial year, e.g. 2025-26")
     p.add_argument("--out", metavar="FILE", help="default: salary-statement-CODE-YYYY-YY.pdf here")

@@ -1,4 +1,5 @@
 """Settings, read from the environment with defaults that suit one laptop."""
+
 import os
 from pathlib import Path
 

@@ -3,6 +3,7 @@
 `kal`, `porshu`, `next saturday`, `শনিবার`, `১৫ ডিসেম্বর`, `15/12`, `15 theke 17 december`,
 `২ রাত` ... -> a check-in date and, when said, a check-out date or a number of nights.
 """
+
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -57,11 +58,10 @@ def parse_stay(text: str, today: Optional[date] = None) -> Optional[Stay]:
     cleaned = normalize(text).lower()
     nights = None
     # "2 raat", "২ রাত", "dui raat", "two nights", "এক রাতের জন্য"
-    match = re.search(r"(\d+|" + _NUMBER_WORD + r")\s*(?:ta|ti|টা|টি)?\s*(?:din|দিন|days?|raat|rat|রাত|nights?)",
-                      cleaned)
+    match = re.search(r"(\d+|" + _NUMBER_WORD + r")\s*(?:ta|ti|টা|টি)?\s*(?:din|দিন|days?|raat|rat|রাত|nights?)", cleaned)
     if match:
         nights = number_in(match.group(1))
-        cleaned = cleaned[:match.start()] + " " + cleaned[match.end():]
+        cleaned = cleaned[: match.start()] + " " + cleaned[match.end() :]
     if re.search(r"day after tomorrow|day after tmrw", cleaned):
         return Stay(today + timedelta(days=2), nights=nights)
 
@@ -87,16 +87,30 @@ def parse_stay(text: str, today: Optional[date] = None) -> Optional[Stay]:
         return None
     match = re.search(r"\b" + numeric + r"\b", cleaned)
     if match:
-        day, month, year = match.groups()
-        start = _upcoming(today, int(month), int(day), _year(year))
+        day_typed, month_typed, year_typed = match.groups()
+        start = _upcoming(today, int(month_typed), int(day_typed), _year(year_typed))
         return Stay(start, nights=nights) if start else None
     # "১৫ ডিসেম্বর", "december 15"
     # The first number that a month name follows ("1 room ... from 29 dec": the 29th).
-    match = next((m for m in re.finditer(r"\b(\d{1,2})\s*(?:th|st|nd|rd|e|তারিখ)?\s*([a-z\u0980-\u09ff\u09bc]+)"
-                                         r"\s*(\d{4})?", cleaned) if normalize(m.group(2)) in _MONTHS), None)
+    match = next(
+        (
+            m
+            for m in re.finditer(
+                r"\b(\d{1,2})\s*(?:th|st|nd|rd|e|তারিখ)?\s*([a-z\u0980-\u09ff\u09bc]+)"
+                r"\s*(\d{4})?",
+                cleaned,
+            )
+            if normalize(m.group(2)) in _MONTHS
+        ),
+        None,
+    )
     if match:
-        start = _upcoming(today, _MONTHS[normalize(match.group(2))], int(match.group(1)),
-                          int(match.group(3)) if match.group(3) else None)
+        start = _upcoming(
+            today,
+            _MONTHS[normalize(match.group(2))],
+            int(match.group(1)),
+            int(match.group(3)) if match.group(3) else None,
+        )
         return Stay(start, nights=nights) if start else None
     match = next((m for m in re.finditer(r"([a-z]+)\s+(\d{1,2})\b", cleaned) if m.group(1) in _MONTHS), None)
     if match:
@@ -128,8 +142,10 @@ def parse_stay(text: str, today: Optional[date] = None) -> Optional[Stay]:
 
 def nights_in(text: str) -> Optional[int]:
     """The number of nights said without a date: "2 raat", "dui rater jonno", "for 3 nights"."""
-    match = re.search(r"(\d+|" + _NUMBER_WORD + r")\s*(?:ta|ti|টা|টি)?\s*(?:din|দিন|days?|raat|rat|রাত|nights?)",
-                      normalize(text).lower())
+    match = re.search(
+        r"(\d+|" + _NUMBER_WORD + r")\s*(?:ta|ti|টা|টি)?\s*(?:din|দিন|days?|raat|rat|রাত|nights?)",
+        normalize(text).lower(),
+    )
     return number_in(match.group(1)) if match else None
 
 

@@ -1,4 +1,5 @@
 """Engine and session handling for SQLite (default) and PostgreSQL."""
+
 import functools
 from contextlib import contextmanager
 from typing import Any, Callable, Dict, Iterator, Optional, TypeVar

@@ -1,4 +1,5 @@
 """Districts, blocks and gram panchayats: the LGD reference data and finding a GP by name."""
+
 import csv
 import re
 import unicodedata
@@ -48,6 +49,7 @@ _ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6"}
 
 def title_case(name: str) -> str:
     """'BARASAT-I' -> 'Barasat-I', keeping Roman numerals in capitals."""
+
     def word(match: "re.Match") -> str:
         token = match.group(0)
         return token.upper() if token.lower() in _ROMAN else token.capitalize()
@@ -71,9 +73,7 @@ def load_lgd(session: Session, lgd_dir: Path = LGD_DIR) -> Tuple[int, int]:
     alt_names: Dict[Tuple[int, str], str] = {}
     with open(lgd_dir / "wb_subdistricts_lgd_2026.csv", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
-            alt_names[(int(row["district_code"]), name_key(row["subdistrict_name"]))] = row[
-                "subdistrict_name"
-            ].strip()
+            alt_names[(int(row["district_code"]), name_key(row["subdistrict_name"]))] = row["subdistrict_name"].strip()
     with open(lgd_dir / "wb_blocks.csv", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             code = int(row["block_code"])
@@ -215,7 +215,7 @@ def import_gram_panchayats(session: Session, path: Path) -> int:
     try:
         handle = open(path, encoding="utf-8-sig", newline="")
     except OSError as exc:
-        raise PanchayatError("file_unreadable", path=str(path), reason=exc.strerror or str(exc))
+        raise PanchayatError("file_unreadable", path=str(path), reason=exc.strerror or str(exc)) from exc
     with handle:
         reader = csv.DictReader(handle)
         headers = {(_header_key(h) if h else ""): h for h in (reader.fieldnames or [])}
@@ -259,7 +259,9 @@ def import_gram_panchayats(session: Session, path: Path) -> int:
                     district_code = int(row[column["district_code"]])
                 elif column["district_name"]:
                     district_code = districts.get(name_key(row.get(column["district_name"]) or ""))
-                candidates = list(by_name.get((district_code, name_key(row.get(column["block_name"]) or "")), {}).values())
+                candidates = list(
+                    by_name.get((district_code, name_key(row.get(column["block_name"]) or "")), {}).values()
+                )
                 block = candidates[0] if len(candidates) == 1 else None
             if block is None:
                 errors.append(f"line {line}: block of {name_en!r} not found among West Bengal's LGD blocks")
@@ -284,9 +286,7 @@ def officials_by_role(gp: GramPanchayat) -> Dict[str, Official]:
 
 
 def iter_blocks_of(session: Session, district_code: int) -> Iterable[Block]:
-    return session.execute(
-        select(Block).where(Block.district_code == district_code).order_by(Block.name_en)
-    ).scalars()
+    return session.execute(select(Block).where(Block.district_code == district_code).order_by(Block.name_en)).scalars()
 
 
 def resolve_gram_panchayat(session: Session, typed: str) -> List[GramPanchayat]:
@@ -334,6 +334,8 @@ def match_unit(session: Session, typed: str):
 
 
 def gram_panchayats_of_block(session: Session, block_code: int) -> List[GramPanchayat]:
-    return list(session.execute(
-        select(GramPanchayat).where(GramPanchayat.block_code == block_code).order_by(GramPanchayat.name_en)
-    ).scalars())
+    return list(
+        session.execute(
+            select(GramPanchayat).where(GramPanchayat.block_code == block_code).order_by(GramPanchayat.name_en)
+        ).scalars()
+    )

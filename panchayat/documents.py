@@ -3,6 +3,7 @@
 Rendering is pure CPU work on facts gathered beforehand; callers in the action
 server run it in an executor.
 """
+
 import re
 from io import BytesIO
 from pathlib import Path
@@ -16,8 +17,10 @@ from panchayat.catalogue import digits, text as catalogue_text
 FONTS = Path(__file__).resolve().parent / "fonts"
 # Bengali runs (with the spaces and punctuation inside them) and the rest.
 # The danda (U+0964) lives in the Devanagari block but is drawn from the Bengali font.
-SCRIPT_RUNS = re.compile(r"[\u0980-\u09ff\u0964\u0965\u200c\u200d]+(?:[\s,-]+[\u0980-\u09ff\u0964\u0965\u200c\u200d]+)*|"
-                         r"[^\u0980-\u09ff\u0964\u0965\u200c\u200d]+")
+SCRIPT_RUNS = re.compile(
+    r"[\u0980-\u09ff\u0964\u0965\u200c\u200d]+(?:[\s,-]+[\u0980-\u09ff\u0964\u0965\u200c\u200d]+)*|"
+    r"[^\u0980-\u09ff\u0964\u0965\u200c\u200d]+"
+)
 BENGALI = re.compile(r"[\u0980-\u09ff\u0964\u0965]")
 INK = (20, 40, 90)
 _MEASURED_RUNS: dict = {}
@@ -104,8 +107,9 @@ class PanchayatPDF(FPDF):
             lines.append(line)
         return lines
 
-    def para(self, text: str, size: float = 10, bold: bool = False, align: str = "L", height: float = 6,
-             width: float = 0) -> None:
+    def para(
+        self, text: str, size: float = 10, bold: bool = False, align: str = "L", height: float = 6, width: float = 0
+    ) -> None:
         """Wrapped text from the current position; leaves the cursor under it (at the left margin
         when `width` is 0, else at the same x)."""
         left, width = self.get_x(), width or self.epw
@@ -118,8 +122,9 @@ class PanchayatPDF(FPDF):
                 self.set_font(family, "", size)
                 self.set_xy(x, top)
                 if bold:  # one filled-and-stroked pass: the look of bold without a second face
-                    with self.local_context(text_mode="FILL_STROKE", line_width=0.018 * size,
-                                            draw_color=self.text_color):
+                    with self.local_context(
+                        text_mode="FILL_STROKE", line_width=0.018 * size, draw_color=self.text_color
+                    ):
                         self.cell(run_width, height, run)
                 else:
                     self.cell(run_width, height, run)
@@ -137,8 +142,13 @@ def render_certificate(facts: Dict) -> bytes:
     pdf.set_text_color(*INK)
     pdf.para(f"{gp['name']['bn']} গ্রাম পঞ্চায়েত", 16, bold=True, align="C", height=8)
     pdf.para(f"{gp['name']['en']} Gram Panchayat", 13, bold=True, align="C", height=7)
-    pdf.para(f"{gp['block']['bn']} ব্লক, {gp['district']['bn']}  |  {gp['block']['en']} Block, "
-             f"{gp['district']['en']}, West Bengal", 9, align="C", height=5)
+    pdf.para(
+        f"{gp['block']['bn']} ব্লক, {gp['district']['bn']}  |  {gp['block']['en']} Block, "
+        f"{gp['district']['en']}, West Bengal",
+        9,
+        align="C",
+        height=5,
+    )
     if gp.get("address", {}).get("en"):
         pdf.para(gp["address"]["en"], 8, align="C", height=5)
     pdf.set_draw_color(*INK)
@@ -165,8 +175,7 @@ def render_certificate(facts: Dict) -> bytes:
         pdf.ln(1)
         pdf.para(statement["en"], 10)
     else:
-        pdf.para(f"এই শংসাপত্র {facts['holder']}-কে প্রদান করা হল। "
-                 f"This certificate is issued to {facts['holder']}.", 10)
+        pdf.para(f"এই শংসাপত্র {facts['holder']}-কে প্রদান করা হল। This certificate is issued to {facts['holder']}.", 10)
     pdf.ln(2)
     pdf.set_draw_color(190, 190, 190)
     pdf.set_line_width(0.2)
@@ -192,13 +201,16 @@ def render_certificate(facts: Dict) -> bytes:
     qr.save(image, kind="png", scale=4, border=1)
     image.seek(0)
     pdf.image(image, x=18, y=qr_top, w=32, h=32)
-    for index, text in enumerate(("QR কোড স্ক্যান করে শংসাপত্রটি যাচাই করুন।",
-                                  "Scan the QR code to verify this certificate.")):
+    for index, text in enumerate(("QR কোড স্ক্যান করে শংসাপত্রটি যাচাই করুন।", "Scan the QR code to verify this certificate.")):
         pdf.set_xy(54, qr_top + 2 + index * 4.5)
         pdf.para(text, 8, height=4.5, width=66)
     role_en, role_bn = (catalogue_text(f"role_{facts['signatory']['role']}", lang) for lang in ("en", "bn"))
-    signature_lines = (facts["signatory"]["name"]["bn"], facts["signatory"]["name"]["en"],
-                       f"{role_bn}, {gp['name']['bn']} গ্রাম পঞ্চায়েত", f"{role_en}, {gp['name']['en']} Gram Panchayat")
+    signature_lines = (
+        facts["signatory"]["name"]["bn"],
+        facts["signatory"]["name"]["en"],
+        f"{role_bn}, {gp['name']['bn']} গ্রাম পঞ্চায়েত",
+        f"{role_en}, {gp['name']['en']} Gram Panchayat",
+    )
     for index, text in enumerate(signature_lines):
         pdf.set_xy(122, qr_top + 12 + index * 5)
         pdf.para(text, 9 if index > 1 else 9.5, bold=index < 2, align="C", height=5, width=70)

@@ -1,6 +1,7 @@
 """Files a citizen hands in while filling a draft: a document for an application, a photo for a
 complaint. Each is checked (its type by its first bytes, its size) and a copy is kept under
 var/media, named by its content, so the draft holds only where the copy is."""
+
 import hashlib
 import re
 import shutil

@@ -14,6 +14,7 @@ ask every sender for a PIN, never first check whether the number is an employee'
 Only slow salted hashes of PINs are stored; PINs and phone numbers are never
 written to logs or audit details (audit entries name the employee code).
 """
+
 import base64
 import hashlib
 import hmac
@@ -34,7 +35,7 @@ from panchayat.models import Employee
 # scrypt cost: about 60 ms per check on a small server. A 6-digit PIN space is small, so the
 # lock after EMPLOYEE_MAX_PIN_ATTEMPTS is the real defence online; the slow hash makes a stolen
 # database expensive to search. The parameters travel with each hash, so they can be raised later.
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 14, 8, 1
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 SALT_BYTES, HASH_BYTES = 16, 32
 ONE_TIME_PIN_DIGITS = 6
 OWN_PIN_LENGTHS = (4, 6)
@@ -75,7 +76,8 @@ class PinCheck:
     def reply_key(self) -> str:
         """The catalogue key the chat answers with: REFUSED and LOCKED share one."""
         return {VERIFIED: "employee_pin_verified", MUST_CHANGE: "employee_pin_choose_own"}.get(
-            self.outcome, "employee_pin_refused")
+            self.outcome, "employee_pin_refused"
+        )
 
     @property
     def reply_params(self) -> dict:
@@ -95,6 +97,7 @@ class PinCheck:
 
 # --- hashing --------------------------------------------------------------------------
 
+
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
@@ -112,8 +115,9 @@ def pin_matches(pin: str, stored: str) -> bool:
         if scheme != "scrypt":
             return False
         expected = base64.b64decode(digest)
-        actual = hashlib.scrypt(pin.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p),
-                                dklen=len(expected))
+        actual = hashlib.scrypt(
+            pin.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p), dklen=len(expected)
+        )
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(actual, expected)
@@ -131,6 +135,7 @@ def _spend_the_same_time(pin: str) -> None:
 
 
 # --- lookups --------------------------------------------------------------------------
+
 
 def normalise_phone(phone: str) -> str:
     """Digits only (Bengali digits made ASCII): `+91 90000-00001` -> `919000000001`."""
@@ -157,13 +162,15 @@ def find_by_code(session: Session, code: str) -> Employee:
     employee = session.execute(select(Employee).where(Employee.code == typed)).scalar_one_or_none()
     if employee is None and typed:
         employee = session.execute(
-            select(Employee).where(func.upper(Employee.code) == typed.upper())).scalar_one_or_none()
+            select(Employee).where(func.upper(Employee.code) == typed.upper())
+        ).scalar_one_or_none()
     if employee is None:
         raise PanchayatError("unknown_employee", code=typed)
     return employee
 
 
 # --- the staff side: issuing a one-time PIN -------------------------------------------
+
 
 def issue_pin(session: Session, code: str, actor: str) -> str:
     """A new random one-time PIN for the employee, returned once and stored only as a hash.
@@ -172,20 +179,27 @@ def issue_pin(session: Session, code: str, actor: str) -> str:
     employee = find_by_code(session, code)
     if not employee.active:
         raise PanchayatError("employee_inactive", code=employee.code)
-    pin = f"{secrets.randbelow(10 ** ONE_TIME_PIN_DIGITS):0{ONE_TIME_PIN_DIGITS}d}"
+    pin = f"{secrets.randbelow(10**ONE_TIME_PIN_DIGITS):0{ONE_TIME_PIN_DIGITS}d}"
     employee.pin_hash = hash_pin(pin)
     employee.pin_must_change = True
     employee.failed_pin_attempts = 0
     employee.locked_until = None
     employee.verified_until = None
     employee.updated_at = datetime.utcnow()
-    journal.audit(session, actor=actor, action="employee_pin_issued", entity_type="employee",
-                  entity_ref=employee.code, new_state="one_time_pin")
+    journal.audit(
+        session,
+        actor=actor,
+        action="employee_pin_issued",
+        entity_type="employee",
+        entity_ref=employee.code,
+        new_state="one_time_pin",
+    )
     session.flush()
     return pin
 
 
 # --- the employee side: proving themselves --------------------------------------------
+
 
 def verify_pin(session: Session, phone: str, pin: str, now: Optional[datetime] = None) -> PinCheck:
     """Checks a PIN sent from `phone`. Writes the failure count, lock and verification window
@@ -214,9 +228,16 @@ def verify_pin(session: Session, phone: str, pin: str, now: Optional[datetime] =
         employee.verified_until = None
         if employee.failed_pin_attempts >= config.EMPLOYEE_MAX_PIN_ATTEMPTS:
             employee.locked_until = now + timedelta(minutes=config.EMPLOYEE_LOCK_MINUTES)
-            journal.audit(session, actor="chat", action="employee_pin_locked", entity_type="employee",
-                          entity_ref=employee.code, new_state="locked",
-                          attempts=employee.failed_pin_attempts, until=employee.locked_until.isoformat())
+            journal.audit(
+                session,
+                actor="chat",
+                action="employee_pin_locked",
+                entity_type="employee",
+                entity_ref=employee.code,
+                new_state="locked",
+                attempts=employee.failed_pin_attempts,
+                until=employee.locked_until.isoformat(),
+            )
         session.flush()
         return PinCheck(REFUSED, None)
     employee.failed_pin_attempts = 0
@@ -231,7 +252,7 @@ def check_own_pin(pin: str, phone: str = "") -> str:
     low, high = OWN_PIN_LENGTHS
     if not re.fullmatch(r"\d+", typed) or not low <= len(typed) <= high:
         raise PanchayatError("pin_format", low=low, high=high)
-    steps = {(int(b) - int(a)) % 10 for a, b in zip(typed, typed[1:])}
+    steps = {(int(b) - int(a)) % 10 for a, b in zip(typed, typed[1:], strict=False)}
     # One repeated digit (1111), a run up or down (1234, 987654, 7890), or the end of the
     # phone number: the first things someone holding the phone would try.
     if steps in ({0}, {1}, {9}) or (phone and normalise_phone(phone).endswith(typed)):
@@ -246,9 +267,14 @@ def set_own_pin(session: Session, phone: str, new_pin: str, now: Optional[dateti
     `pin_change_not_allowed`, so this too tells a stranger nothing."""
     now = now or datetime.utcnow()
     employee = _by_phone(session, phone, for_update=True)
-    if (employee is None or not employee.pin_hash or not employee.pin_must_change
-            or employee.verified_until is None or employee.verified_until <= now
-            or (employee.locked_until is not None and employee.locked_until > now)):
+    if (
+        employee is None
+        or not employee.pin_hash
+        or not employee.pin_must_change
+        or employee.verified_until is None
+        or employee.verified_until <= now
+        or (employee.locked_until is not None and employee.locked_until > now)
+    ):
         raise PanchayatError("pin_change_not_allowed")
     typed = check_own_pin(new_pin, employee.phone)
     if pin_matches(typed, employee.pin_hash):
@@ -259,8 +285,15 @@ def set_own_pin(session: Session, phone: str, new_pin: str, now: Optional[dateti
     employee.failed_pin_attempts = 0
     employee.verified_until = now + timedelta(minutes=config.EMPLOYEE_VERIFIED_MINUTES)
     employee.updated_at = now
-    journal.audit(session, actor="chat", action="employee_pin_set", entity_type="employee",
-                  entity_ref=employee.code, old_state="one_time_pin", new_state="own_pin")
+    journal.audit(
+        session,
+        actor="chat",
+        action="employee_pin_set",
+        entity_type="employee",
+        entity_ref=employee.code,
+        old_state="one_time_pin",
+        new_state="own_pin",
+    )
     session.flush()
     return employee
 
@@ -270,9 +303,13 @@ def verified_employee(session: Session, phone: str, now: Optional[datetime] = No
     the last EMPLOYEE_VERIFIED_MINUTES; None for anyone else."""
     now = now or datetime.utcnow()
     employee = _by_phone(session, phone)
-    if (employee is None or not employee.pin_hash or employee.pin_must_change
-            or employee.verified_until is None or employee.verified_until <= now
-            or (employee.locked_until is not None and employee.locked_until > now)):
+    if (
+        employee is None
+        or not employee.pin_hash
+        or employee.pin_must_change
+        or employee.verified_until is None
+        or employee.verified_until <= now
+        or (employee.locked_until is not None and employee.locked_until > now)
+    ):
         return None
     return employee
-

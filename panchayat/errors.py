@@ -3,6 +3,7 @@
 Each carries a catalogue key and parameters, so the CLI and the chat can both
 explain it in the user's language; nothing is written when one is raised.
 """
+
 from typing import Any
 
 

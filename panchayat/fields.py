@@ -4,6 +4,7 @@ Each field type turns free text (either script, Bengali digits) into a stored
 value, or raises PanchayatError("field_invalid_<type>") whose catalogue text
 tells the user what is expected.
 """
+
 import re
 from datetime import date
 from typing import Any, Dict, Optional
@@ -15,16 +16,43 @@ from panchayat.periods import MONTH_NAMES
 
 # West Bengal land measures, in square feet.
 AREA_UNITS = {
-    "katha": 720.0, "kattha": 720.0, "kotha": 720.0, "কাঠা": 720.0,
-    "decimal": 435.6, "decimel": 435.6, "dec": 435.6, "satak": 435.6, "শতক": 435.6, "ডেসিমেল": 435.6,
-    "ডেসিমাল": 435.6, "শতাংশ": 435.6,
-    "bigha": 14400.0, "বিঘা": 14400.0,
-    "acre": 43560.0, "acres": 43560.0, "একর": 43560.0,
-    "chatak": 45.0, "ছটাক": 45.0,
-    "sqft": 1.0, "sq ft": 1.0, "sq. ft": 1.0, "square feet": 1.0, "square foot": 1.0, "sft": 1.0, "ft": 1.0,
-    "বর্গফুট": 1.0, "বর্গ ফুট": 1.0, "ফুট": 1.0, "ফিট": 1.0,
-    "স্কোয়ার ফুট": 1.0, "স্কয়ার ফিট": 1.0,
-    "sqm": 10.7639, "sq m": 10.7639, "square metre": 10.7639, "square meter": 10.7639, "বর্গমিটার": 10.7639,
+    "katha": 720.0,
+    "kattha": 720.0,
+    "kotha": 720.0,
+    "কাঠা": 720.0,
+    "decimal": 435.6,
+    "decimel": 435.6,
+    "dec": 435.6,
+    "satak": 435.6,
+    "শতক": 435.6,
+    "ডেসিমেল": 435.6,
+    "ডেসিমাল": 435.6,
+    "শতাংশ": 435.6,
+    "bigha": 14400.0,
+    "বিঘা": 14400.0,
+    "acre": 43560.0,
+    "acres": 43560.0,
+    "একর": 43560.0,
+    "chatak": 45.0,
+    "ছটাক": 45.0,
+    "sqft": 1.0,
+    "sq ft": 1.0,
+    "sq. ft": 1.0,
+    "square feet": 1.0,
+    "square foot": 1.0,
+    "sft": 1.0,
+    "ft": 1.0,
+    "বর্গফুট": 1.0,
+    "বর্গ ফুট": 1.0,
+    "ফুট": 1.0,
+    "ফিট": 1.0,
+    "স্কোয়ার ফুট": 1.0,
+    "স্কয়ার ফিট": 1.0,
+    "sqm": 10.7639,
+    "sq m": 10.7639,
+    "square metre": 10.7639,
+    "square meter": 10.7639,
+    "বর্গমিটার": 10.7639,
 }
 _NUMBER = r"(\d+(?:[.,]\d+)?)"
 
@@ -41,23 +69,37 @@ def parse_area(text: str) -> str:
         raise PanchayatError("field_invalid_area")
     amount = float(match.group(1).replace(",", "."))
     unit_text = match.group(2).strip(" .")
-    unit = next((name for name in sorted(AREA_UNITS, key=len, reverse=True)
-                 if unit_text.startswith(normalize(name))), None)
+    unit = next(
+        (name for name in sorted(AREA_UNITS, key=len, reverse=True) if unit_text.startswith(normalize(name))), None
+    )
     if unit is None:
         # Spelt another way ("স্কয়ার ফুট", "squre feet", "sq. feet"): the same sound.
         said = unit_text.split()
         for count in (2, 1):
             key = "".join(phonetic_key(word) for word in said[:count])
-            unit = next((name for name in AREA_UNITS if len(key) >= 2 and
-                         "".join(phonetic_key(w) for w in name.split()) == key), None)
+            unit = next(
+                (
+                    name
+                    for name in AREA_UNITS
+                    if len(key) >= 2 and "".join(phonetic_key(w) for w in name.split()) == key
+                ),
+                None,
+            )
             if unit:
                 break
     if unit is None or amount <= 0:
         raise PanchayatError("field_invalid_area")
     square_feet = amount * AREA_UNITS[unit]
     shown_amount = f"{amount:g}"
-    english_unit = {720.0: "katha", 435.6: "decimal", 14400.0: "bigha", 43560.0: "acre", 45.0: "chatak",
-                    1.0: "sq ft", 10.7639: "sq m"}[AREA_UNITS[unit]]
+    english_unit = {
+        720.0: "katha",
+        435.6: "decimal",
+        14400.0: "bigha",
+        43560.0: "acre",
+        45.0: "chatak",
+        1.0: "sq ft",
+        10.7639: "sq m",
+    }[AREA_UNITS[unit]]
     if english_unit == "sq ft":
         return f"{square_feet:,.0f} sq ft"
     return f"{shown_amount} {english_unit} ({square_feet:,.0f} sq ft)"
@@ -82,8 +124,8 @@ def parse_date(text: str, today: Optional[date] = None) -> str:
         year += 2000
     try:
         return date(year, month, day).isoformat()
-    except ValueError:
-        raise PanchayatError("field_invalid_date")
+    except ValueError as impossible:
+        raise PanchayatError("field_invalid_date") from impossible
 
 
 def parse_choice(field: Dict, text: str) -> str:
@@ -110,7 +152,7 @@ def parse_field(field: Dict, text: str) -> Any:
     if kind == "integer":
         # "2", "২", "dui tola", "two floors"; a number among other figures is not an answer.
         found = number_in(cleaned)
-        low, high = field.get("min", 0), field.get("max", 10 ** 9)
+        low, high = field.get("min", 0), field.get("max", 10**9)
         if found is None or len(re.findall(r"\d+", cleaned)) > 1 or not low <= found <= high:
             raise PanchayatError("field_invalid_integer", min=low, max=high)
         return found

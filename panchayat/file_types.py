@@ -3,11 +3,15 @@
 The one check of uploaded files: the WhatsApp channel's downloads and the documents handed in
 to an application both go through `sniff`.
 """
+
 from typing import Optional, Tuple
 
 # (first bytes, mime type, file extension) of the only kinds taken: JPEG, PNG and PDF.
-SIGNATURES = ((b"\xff\xd8\xff", "image/jpeg", ".jpg"), (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
-              (b"%PDF-", "application/pdf", ".pdf"))
+SIGNATURES = (
+    (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
+    (b"%PDF-", "application/pdf", ".pdf"),
+)
 # How many first bytes `sniff` needs.
 HEAD_BYTES = 8
 

@@ -1,4 +1,5 @@
 """Complaints: lodging, assignment, resolution, rating and the overdue list."""
+
 from datetime import datetime, timedelta
 from typing import Dict, Iterable, List, Optional
 
@@ -60,10 +61,24 @@ def lodge(
     session.flush()
     session.add(GrievanceUpdate(grievance_id=grievance.id, at=now, actor="citizen", to_status="open"))
     if photo:
-        session.add(Attachment(grievance_id=grievance.id, purpose="photo", storage_path=photo["path"],
-                               mime_type=photo["mime_type"], size_bytes=photo["size_bytes"], sha256=photo["sha256"]))
-    journal.audit(session, actor="citizen", action="grievance_lodged", entity_type="grievance",
-                  entity_ref=grievance.number, new_state="open")
+        session.add(
+            Attachment(
+                grievance_id=grievance.id,
+                purpose="photo",
+                storage_path=photo["path"],
+                mime_type=photo["mime_type"],
+                size_bytes=photo["size_bytes"],
+                sha256=photo["sha256"],
+            )
+        )
+    journal.audit(
+        session,
+        actor="citizen",
+        action="grievance_lodged",
+        entity_type="grievance",
+        entity_ref=grievance.number,
+        new_state="open",
+    )
     return grievance
 
 
@@ -100,10 +115,19 @@ def _move(session: Session, grievance: Grievance, to_status: str, actor: str, no
     now = datetime.utcnow()
     grievance.status = to_status
     grievance.updated_at = now
-    session.add(GrievanceUpdate(grievance_id=grievance.id, at=now, actor=actor, from_status=old,
-                                to_status=to_status, note=note))
-    journal.audit(session, actor=actor, action=f"grievance_{to_status}", entity_type="grievance",
-                  entity_ref=grievance.number, old_state=old, new_state=to_status, reason=note)
+    session.add(
+        GrievanceUpdate(grievance_id=grievance.id, at=now, actor=actor, from_status=old, to_status=to_status, note=note)
+    )
+    journal.audit(
+        session,
+        actor=actor,
+        action=f"grievance_{to_status}",
+        entity_type="grievance",
+        entity_ref=grievance.number,
+        old_state=old,
+        new_state=to_status,
+        reason=note,
+    )
 
 
 def assign(session: Session, grievance: Grievance, assignee: str, actor: str) -> None:
@@ -114,8 +138,9 @@ def assign(session: Session, grievance: Grievance, assignee: str, actor: str) ->
         raise PanchayatError("grievance_resolved_already", number=grievance.number)
     grievance.assigned_to = assignee
     _move(session, grievance, "assigned", actor, f"assigned to {assignee}")
-    outbox.notify(session, grievance.citizen, "grievance_assigned", number=grievance.number,
-                  category=grievance.category)
+    outbox.notify(
+        session, grievance.citizen, "grievance_assigned", number=grievance.number, category=grievance.category
+    )
 
 
 def resolve(session: Session, grievance: Grievance, note: str, actor: str) -> None:
@@ -127,8 +152,14 @@ def resolve(session: Session, grievance: Grievance, note: str, actor: str) -> No
     grievance.resolution_note = note
     grievance.resolved_at = datetime.utcnow()
     _move(session, grievance, "resolved", actor, note)
-    outbox.notify(session, grievance.citizen, "grievance_resolved", number=grievance.number,
-                  category=grievance.category, note=note)
+    outbox.notify(
+        session,
+        grievance.citizen,
+        "grievance_resolved",
+        number=grievance.number,
+        category=grievance.category,
+        note=note,
+    )
 
 
 def rate(session: Session, grievance: Grievance, citizen: Citizen, rating: int) -> None:
@@ -141,15 +172,24 @@ def rate(session: Session, grievance: Grievance, citizen: Citizen, rating: int) 
     if grievance.rating is not None:
         raise PanchayatError("grievance_rated_already", number=grievance.number)
     grievance.rating = rating
-    journal.audit(session, actor="citizen", action="grievance_rated", entity_type="grievance",
-                  entity_ref=grievance.number, rating=rating)
+    journal.audit(
+        session,
+        actor="citizen",
+        action="grievance_rated",
+        entity_type="grievance",
+        entity_ref=grievance.number,
+        rating=rating,
+    )
 
 
 def awaiting_rating(session: Session, citizen: Citizen) -> Optional[Grievance]:
     """The citizen's most recently resolved complaint that has no rating yet."""
-    query = (select(Grievance).where(Grievance.citizen_id == citizen.id, Grievance.status == "resolved",
-                                     Grievance.rating.is_(None))
-             .order_by(Grievance.resolved_at.desc(), Grievance.id.desc()).limit(1))
+    query = (
+        select(Grievance)
+        .where(Grievance.citizen_id == citizen.id, Grievance.status == "resolved", Grievance.rating.is_(None))
+        .order_by(Grievance.resolved_at.desc(), Grievance.id.desc())
+        .limit(1)
+    )
     return session.execute(query).scalar_one_or_none()
 
 

@@ -3,6 +3,7 @@
 Application numbers take their prefix from the service definitions (panchayat.services); bookings
 and complaints have fixed prefixes of their own.
 """
+
 import re
 from functools import lru_cache
 from typing import Dict, List, Optional, Tuple
@@ -20,9 +21,32 @@ FIXED_PREFIXES = (BOOKING_PREFIX, GRIEVANCE_PREFIX)
 BENGALI_DIGITS = str.maketrans("০১২৩৪৫৬৭৮৯", "0123456789")
 # How each letter of a prefix sounds when typed in Bengali script ("টিএন ২০২৬ ৪৫" is TN-2026-45).
 BENGALI_LETTER_NAMES = {
-    "A": "এ", "B": "বি", "C": "সি", "D": "ডি", "E": "ই", "F": "এফ", "G": "জি", "H": "এইচ", "I": "আই",
-    "J": "জে", "K": "কে", "L": "এল", "M": "এম", "N": "এন", "O": "ও", "P": "পি", "Q": "কিউ", "R": "আর",
-    "S": "এস", "T": "টি", "U": "ইউ", "V": "ভি", "W": "ডব্লিউ", "X": "এক্স", "Y": "ওয়াই", "Z": "জেড",
+    "A": "এ",
+    "B": "বি",
+    "C": "সি",
+    "D": "ডি",
+    "E": "ই",
+    "F": "এফ",
+    "G": "জি",
+    "H": "এইচ",
+    "I": "আই",
+    "J": "জে",
+    "K": "কে",
+    "L": "এল",
+    "M": "এম",
+    "N": "এন",
+    "O": "ও",
+    "P": "পি",
+    "Q": "কিউ",
+    "R": "আর",
+    "S": "এস",
+    "T": "টি",
+    "U": "ইউ",
+    "V": "ভি",
+    "W": "ডব্লিউ",
+    "X": "এক্স",
+    "Y": "ওয়াই",
+    "Z": "জেড",
 }
 _SEP = r"[\s\-/_.:#]*"
 
@@ -47,7 +71,8 @@ def _pattern(prefixes: Tuple[str, ...]) -> Tuple["re.Pattern", Dict[str, str]]:
     # Longest first, so that a prefix never matches only the start of a longer one.
     alternatives = "|".join(sorted([*prefixes, *bengali], key=len, reverse=True))
     pattern = re.compile(
-        rf"(?<![A-Za-z\u0980-\u09FF])({alternatives}){_SEP}(\d{{4}}){_SEP}(\d{{1,6}})(?!\d)", re.IGNORECASE)
+        rf"(?<![A-Za-z\u0980-\u09FF])({alternatives}){_SEP}(\d{{4}}){_SEP}(\d{{1,6}})(?!\d)", re.IGNORECASE
+    )
     return pattern, bengali
 
 
@@ -97,9 +122,7 @@ def next_identifier(session: Session, prefix: str, year: int) -> str:
     if prefix not in known_prefixes():
         raise ValueError(f"unknown identifier prefix {prefix!r}")
     key = (IdentifierCounter.prefix == prefix) & (IdentifierCounter.year == year)
-    bumped = session.execute(
-        update(IdentifierCounter).where(key).values(last_value=IdentifierCounter.last_value + 1)
-    )
+    bumped = session.execute(update(IdentifierCounter).where(key).values(last_value=IdentifierCounter.last_value + 1))
     if bumped.rowcount == 0:
         try:
             with session.begin_nested():
@@ -107,8 +130,6 @@ def next_identifier(session: Session, prefix: str, year: int) -> str:
             return canonical(prefix, year, 1)
         except IntegrityError:
             # Someone else created the counter first: take the next value from it.
-            session.execute(
-                update(IdentifierCounter).where(key).values(last_value=IdentifierCounter.last_value + 1)
-            )
+            session.execute(update(IdentifierCounter).where(key).values(last_value=IdentifierCounter.last_value + 1))
     value = session.execute(select(IdentifierCounter.last_value).where(key)).scalar_one()
     return canonical(prefix, year, value)

@@ -3,6 +3,7 @@
 An entry is written in the caller's transaction, so a change and its audit entry land
 together or not at all. (The outbox of messages to citizens is panchayat.outbox.)
 """
+
 from typing import Any, Optional
 
 from sqlalchemy.orm import Session

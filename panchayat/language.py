@@ -1,4 +1,5 @@
 """Which language a message is written in: Bengali script or Banglish gives `bn`, English `en`."""
+
 import re
 from typing import Optional, Tuple
 

@@ -1,4 +1,5 @@
 """Schema migrations through Alembic, driven from code (no alembic.ini needed)."""
+
 from pathlib import Path
 from typing import Optional
 
@@ -19,7 +20,7 @@ def alembic_config(url: Optional[str] = None) -> Config:
     return cfg
 
 
-def upgrade(url: Optional[str] = None) -> str:
+def upgrade(url: Optional[str] = None) -> Optional[str]:
     """Creates or migrates the schema to the newest revision; returns that revision."""
     command.upgrade(alembic_config(url), "head")
     return current_revision(url)
@@ -30,7 +31,7 @@ def current_revision(url: Optional[str] = None) -> Optional[str]:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-def head_revision() -> str:
+def head_revision() -> Optional[str]:
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 

@@ -4,7 +4,9 @@ Figures use Indian digit grouping (`1,23,456.00`: thousands, then every two digi
 words use the Indian system (thousand, lakh, crore) in English and in Bengali.
 Bengali has its own irregular name for every number from 1 to 99, so those are a table.
 """
+
 import unicodedata
+from typing import List
 
 BENGALI_DIGITS = str.maketrans("0123456789", "০১২৩৪৫৬৭৮৯")
 
@@ -16,7 +18,7 @@ def group_indian(number: int) -> str:
     digits = str(abs(int(number)))
     if len(digits) > 3:
         head, tail = digits[:-3], digits[-3:]
-        pairs = []
+        pairs: List[str] = []
         while len(head) > 2:
             pairs.insert(0, head[-2:])
             head = head[:-2]
@@ -38,15 +40,17 @@ def format_rupees(paise: int, language: str = "en") -> str:
 
 # --- words in English -----------------------------------------------------------------
 
-_EN_ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-            "sixteen seventeen eighteen nineteen").split()
+_EN_ONES = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen"
+).split()
 _EN_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
 
 
 def _indian_places(n: int):
     """123456789 -> (12, 34, 56, 7, 89): crore, lakh, thousand, hundred and the rest."""
-    crore, rest = divmod(n, 10 ** 7)
-    lakh, rest = divmod(rest, 10 ** 5)
+    crore, rest = divmod(n, 10**7)
+    lakh, rest = divmod(rest, 10**5)
     thousand, rest = divmod(rest, 1000)
     hundred, rest = divmod(rest, 100)
     return crore, lakh, thousand, hundred, rest
@@ -101,27 +105,116 @@ def amount_in_words_en(paise: int) -> str:
 
 # 0 to 99, each its own word (West Bengal usage, as on cheques and pay slips: কুড়ি for 20,
 # চোদ্দো for 14, the -শো hundreds below).
-_BN_BELOW_HUNDRED = tuple(unicodedata.normalize("NFC", word) for word in (
-    "শূন্য", "এক", "দুই", "তিন", "চার", "পাঁচ", "ছয়", "সাত", "আট", "নয়",                     # 0-9
-    "দশ", "এগারো", "বারো", "তেরো", "চোদ্দো", "পনেরো", "ষোলো", "সতেরো", "আঠারো", "উনিশ",     # 10-19
-    "কুড়ি", "একুশ", "বাইশ", "তেইশ", "চব্বিশ", "পঁচিশ", "ছাব্বিশ", "সাতাশ", "আঠাশ", "ঊনত্রিশ",  # 20-29
-    "ত্রিশ", "একত্রিশ", "বত্রিশ", "তেত্রিশ", "চৌত্রিশ", "পঁয়ত্রিশ", "ছত্রিশ", "সাঁইত্রিশ", "আটত্রিশ",
-    "ঊনচল্লিশ",                                                                                # 30-39
-    "চল্লিশ", "একচল্লিশ", "বিয়াল্লিশ", "তেতাল্লিশ", "চুয়াল্লিশ", "পঁয়তাল্লিশ", "ছেচল্লিশ", "সাতচল্লিশ",
-    "আটচল্লিশ", "ঊনপঞ্চাশ",                                                                    # 40-49
-    "পঞ্চাশ", "একান্ন", "বাহান্ন", "তিপ্পান্ন", "চুয়ান্ন", "পঞ্চান্ন", "ছাপ্পান্ন", "সাতান্ন", "আটান্ন",
-    "ঊনষাট",                                                                                   # 50-59
-    "ষাট", "একষট্টি", "বাষট্টি", "তেষট্টি", "চৌষট্টি", "পঁয়ষট্টি", "ছেষট্টি", "সাতষট্টি", "আটষট্টি",
-    "ঊনসত্তর",                                                                                 # 60-69
-    "সত্তর", "একাত্তর", "বাহাত্তর", "তিয়াত্তর", "চুয়াত্তর", "পঁচাত্তর", "ছিয়াত্তর", "সাতাত্তর", "আটাত্তর",
-    "ঊনআশি",                                                                                   # 70-79
-    "আশি", "একাশি", "বিরাশি", "তিরাশি", "চুরাশি", "পঁচাশি", "ছিয়াশি", "সাতাশি", "অষ্টাশি", "ঊননব্বই",  # 80-89
-    "নব্বই", "একানব্বই", "বিরানব্বই", "তিরানব্বই", "চুরানব্বই", "পঁচানব্বই", "ছিয়ানব্বই", "সাতানব্বই",
-    "আটানব্বই", "নিরানব্বই",                                                                   # 90-99
-))
+_BN_BELOW_HUNDRED = tuple(
+    unicodedata.normalize("NFC", word)
+    for word in (
+        "শূন্য",
+        "এক",
+        "দুই",
+        "তিন",
+        "চার",
+        "পাঁচ",
+        "ছয়",
+        "সাত",
+        "আট",
+        "নয়",  # 0-9
+        "দশ",
+        "এগারো",
+        "বারো",
+        "তেরো",
+        "চোদ্দো",
+        "পনেরো",
+        "ষোলো",
+        "সতেরো",
+        "আঠারো",
+        "উনিশ",  # 10-19
+        "কুড়ি",
+        "একুশ",
+        "বাইশ",
+        "তেইশ",
+        "চব্বিশ",
+        "পঁচিশ",
+        "ছাব্বিশ",
+        "সাতাশ",
+        "আঠাশ",
+        "ঊনত্রিশ",  # 20-29
+        "ত্রিশ",
+        "একত্রিশ",
+        "বত্রিশ",
+        "তেত্রিশ",
+        "চৌত্রিশ",
+        "পঁয়ত্রিশ",
+        "ছত্রিশ",
+        "সাঁইত্রিশ",
+        "আটত্রিশ",
+        "ঊনচল্লিশ",  # 30-39
+        "চল্লিশ",
+        "একচল্লিশ",
+        "বিয়াল্লিশ",
+        "তেতাল্লিশ",
+        "চুয়াল্লিশ",
+        "পঁয়তাল্লিশ",
+        "ছেচল্লিশ",
+        "সাতচল্লিশ",
+        "আটচল্লিশ",
+        "ঊনপঞ্চাশ",  # 40-49
+        "পঞ্চাশ",
+        "একান্ন",
+        "বাহান্ন",
+        "তিপ্পান্ন",
+        "চুয়ান্ন",
+        "পঞ্চান্ন",
+        "ছাপ্পান্ন",
+        "সাতান্ন",
+        "আটান্ন",
+        "ঊনষাট",  # 50-59
+        "ষাট",
+        "একষট্টি",
+        "বাষট্টি",
+        "তেষট্টি",
+        "চৌষট্টি",
+        "পঁয়ষট্টি",
+        "ছেষট্টি",
+        "সাতষট্টি",
+        "আটষট্টি",
+        "ঊনসত্তর",  # 60-69
+        "সত্তর",
+        "একাত্তর",
+        "বাহাত্তর",
+        "তিয়াত্তর",
+        "চুয়াত্তর",
+        "পঁচাত্তর",
+        "ছিয়াত্তর",
+        "সাতাত্তর",
+        "আটাত্তর",
+        "ঊনআশি",  # 70-79
+        "আশি",
+        "একাশি",
+        "বিরাশি",
+        "তিরাশি",
+        "চুরাশি",
+        "পঁচাশি",
+        "ছিয়াশি",
+        "সাতাশি",
+        "অষ্টাশি",
+        "ঊননব্বই",  # 80-89
+        "নব্বই",
+        "একানব্বই",
+        "বিরানব্বই",
+        "তিরানব্বই",
+        "চুরানব্বই",
+        "পঁচানব্বই",
+        "ছিয়ানব্বই",
+        "সাতানব্বই",
+        "আটানব্বই",
+        "নিরানব্বই",  # 90-99
+    )
+)
 assert len(_BN_BELOW_HUNDRED) == 100
-_BN_HUNDREDS = tuple(unicodedata.normalize("NFC", word) for word in (
-    "", "একশো", "দুশো", "তিনশো", "চারশো", "পাঁচশো", "ছশো", "সাতশো", "আটশো", "নশো"))
+_BN_HUNDREDS = tuple(
+    unicodedata.normalize("NFC", word)
+    for word in ("", "একশো", "দুশো", "তিনশো", "চারশো", "পাঁচশো", "ছশো", "সাতশো", "আটশো", "নশো")
+)
 
 
 def number_in_words_bn(n: int) -> str:

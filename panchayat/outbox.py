@@ -24,6 +24,7 @@ nothing. A `sending` row whose claim is older than the lease was left by a worke
 and may be claimed again; the claim then says which parts of it the provider had already
 accepted (the channel's record, `whatsapp_outbound`), so that only the rest is sent.
 """
+
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -77,12 +78,16 @@ def render(notification: Notification) -> str:
 def deliver_pending(session: Session, recipient: str) -> List[str]:
     """Hands the recipient's queued messages to a channel that shows them at once (the terminal chat):
     returns their texts, oldest first, and marks them sent so no channel sends them again."""
-    queued = session.execute(
-        select(Notification)
-        .where(Notification.recipient == recipient, Notification.status == "pending")
-        .order_by(Notification.id)
-        .with_for_update(skip_locked=True)
-    ).scalars().all()
+    queued = (
+        session.execute(
+            select(Notification)
+            .where(Notification.recipient == recipient, Notification.status == "pending")
+            .order_by(Notification.id)
+            .with_for_update(skip_locked=True)
+        )
+        .scalars()
+        .all()
+    )
     texts = []
     for notification in queued:
         texts.append(render(notification))
@@ -147,13 +152,16 @@ class Failure:
 
 
 def _due(now: datetime):
-    return and_(Notification.status == "pending",
-                or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now))
+    return and_(
+        Notification.status == "pending",
+        or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now),
+    )
 
 
 def _abandoned(now: datetime, lease: timedelta):
-    return and_(Notification.status == "sending",
-                or_(Notification.claimed_at.is_(None), Notification.claimed_at < now - lease))
+    return and_(
+        Notification.status == "sending", or_(Notification.claimed_at.is_(None), Notification.claimed_at < now - lease)
+    )
 
 
 def _claimable(now: datetime, lease: timedelta):
@@ -166,7 +174,8 @@ def candidates(session: Session, now: datetime, lease: timedelta, after_id: int)
     rows = session.execute(
         select(Notification.id, Notification.recipient, Notification.status)
         .where(Notification.id > after_id, _claimable(now, lease))
-        .order_by(Notification.id).limit(CANDIDATE_BATCH)
+        .order_by(Notification.id)
+        .limit(CANDIDATE_BATCH)
     ).all()
     return [tuple(row) for row in rows]
 
@@ -182,7 +191,8 @@ def claim(session: Session, notification_id: int, now: datetime, lease: timedelt
     if session.get_bind().dialect.name == "postgresql":
         # Another worker's claim in progress: pass over it rather than queue behind it.
         locked = session.execute(
-            select(Notification.id).where(Notification.id == notification_id, _claimable(now, lease))
+            select(Notification.id)
+            .where(Notification.id == notification_id, _claimable(now, lease))
             .with_for_update(skip_locked=True)
         ).scalar_one_or_none()
         if locked is None:
@@ -206,13 +216,13 @@ def claim(session: Session, notification_id: int, now: datetime, lease: timedelt
     notification = session.get(Notification, notification_id)
     sent = session.execute(
         select(WhatsAppOutbound.kind, WhatsAppOutbound.provider_message_id)
-        .where(WhatsAppOutbound.notification_id == notification_id,
-               WhatsAppOutbound.provider_message_id.isnot(None))
+        .where(WhatsAppOutbound.notification_id == notification_id, WhatsAppOutbound.provider_message_id.isnot(None))
         .order_by(WhatsAppOutbound.id)
     ).all()
     sent_parts = frozenset(kind for kind, _ in sent)
-    main_message_id = next((message_id for kind, message_id in sent if kind in MAIN_KINDS),
-                           notification.provider_message_id)
+    main_message_id = next(
+        (message_id for kind, message_id in sent if kind in MAIN_KINDS), notification.provider_message_id
+    )
     if main_message_id and not sent_parts & MAIN_KINDS:
         # The record was lost but the notification kept the id after a partial delivery.
         sent_parts |= {"text"}
@@ -222,12 +232,21 @@ def claim(session: Session, notification_id: int, now: datetime, lease: timedelt
     except Exception as error:  # an unknown kind or a missing parameter: no retry will help
         render_error = f"cannot render {notification.kind!r}: {type(error).__name__}: {error}"
     return Claim(
-        id=notification.id, token=token, recipient=notification.recipient, language=notification.language,
-        kind=notification.kind, attempts=notification.attempts, document_path=notification.document_path,
-        text=rendered, render_error=render_error,
+        id=notification.id,
+        token=token,
+        recipient=notification.recipient,
+        language=notification.language,
+        kind=notification.kind,
+        attempts=notification.attempts,
+        document_path=notification.document_path,
+        text=rendered,
+        render_error=render_error,
         last_inbound_at=channel_records.last_inbound_at(
-            session, channel_records.number_hash(hash_key, notification.recipient)),
-        sent_parts=sent_parts, main_message_id=main_message_id, taken_over=taken_over,
+            session, channel_records.number_hash(hash_key, notification.recipient)
+        ),
+        sent_parts=sent_parts,
+        main_message_id=main_message_id,
+        taken_over=taken_over,
     )
 
 
@@ -236,8 +255,7 @@ def _write_back(session: Session, held: Claim, values: Dict[str, Any]) -> bool:
     values = dict(values, claim_token=None, claimed_at=None)
     changed = session.execute(
         update(Notification)
-        .where(Notification.id == held.id, Notification.status == "sending",
-               Notification.claim_token == held.token)
+        .where(Notification.id == held.id, Notification.status == "sending", Notification.claim_token == held.token)
         .values(**values)
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -245,20 +263,34 @@ def _write_back(session: Session, held: Claim, values: Dict[str, Any]) -> bool:
 
 
 @transaction
-def finish_sent(session: Session, held: Claim, now: datetime, main_message_id: Optional[str],
-                recovered: bool = False) -> bool:
+def finish_sent(
+    session: Session, held: Claim, now: datetime, main_message_id: Optional[str], recovered: bool = False
+) -> bool:
     """Marks the notification sent; False when the claim had been lost to another worker.
     A recovered one (found already delivered after a crash) was no new attempt."""
-    values: Dict[str, Any] = {"status": "sent", "sent_at": now, "provider_message_id": main_message_id,
-                              "last_error": None, "next_attempt_at": None}
+    values: Dict[str, Any] = {
+        "status": "sent",
+        "sent_at": now,
+        "provider_message_id": main_message_id,
+        "last_error": None,
+        "next_attempt_at": None,
+    }
     if not recovered:
         values["attempts"] = held.attempts + 1
     return _write_back(session, held, values)
 
 
 @transaction
-def finish_failed(session: Session, held: Claim, now: datetime, reason: str, retryable: bool, retry: Retry,
-                  main_message_id: Optional[str] = None, retry_after: Optional[float] = None) -> Optional[Failure]:
+def finish_failed(
+    session: Session,
+    held: Claim,
+    now: datetime,
+    reason: str,
+    retryable: bool,
+    retry: Retry,
+    main_message_id: Optional[str] = None,
+    retry_after: Optional[float] = None,
+) -> Optional[Failure]:
     """Counts a failed attempt: back to `pending` until `retry`'s next time when trying again may
     help and attempts are left, else `failed`. None when the claim had been lost."""
     attempts = held.attempts + 1
@@ -266,8 +298,7 @@ def finish_failed(session: Session, held: Claim, now: datetime, reason: str, ret
     if main_message_id:
         # Kept so that a retry does not send the text again even if its record was lost.
         values["provider_message_id"] = main_message_id
-    next_attempt_at = (now + retry.delay(attempts, retry_after)
-                       if retryable and attempts < retry.max_attempts else None)
+    next_attempt_at = now + retry.delay(attempts, retry_after) if retryable and attempts < retry.max_attempts else None
     values.update(status="pending" if next_attempt_at else "failed", next_attempt_at=next_attempt_at)
     if not _write_back(session, held, values):
         return None

@@ -7,6 +7,7 @@ year without any pay recorded is an error, never an empty document.
 These documents carry salary details: the chat must hand them only to the employee
 the PIN proved (`own_payslip_facts` / `own_statement_facts` do that check).
 """
+
 import re
 from datetime import date, datetime
 from typing import Dict, List, Optional, Tuple
@@ -30,6 +31,7 @@ COMPONENT_ORDER = {component.code: index for index, component in enumerate(PAY_C
 
 # --- labels -------------------------------------------------------------------------
 
+
 def both(key: str, **params) -> str:
     """`বাংলা / English` for a catalogue entry, as the bilingual documents print their labels."""
     return f"{text(key, 'bn', **params)} / {text(key, 'en', **params)}"
@@ -38,8 +40,9 @@ def both(key: str, **params) -> str:
 def month_label(month: str) -> Dict[str, str]:
     """`2026-10` -> {'en': 'October 2026', 'bn': 'অক্টোবর ২০২৬'}."""
     year, number = month.split("-")
-    return {language: f"{text(f'pay_month_{int(number)}', language)} {digits(year, language)}"
-            for language in ("en", "bn")}
+    return {
+        language: f"{text(f'pay_month_{int(number)}', language)} {digits(year, language)}" for language in ("en", "bn")
+    }
 
 
 def parse_month_key(month: str) -> str:
@@ -91,6 +94,7 @@ def _lines(session: Session, employee: Employee, months: List[str]) -> List[Payr
 
 # --- facts --------------------------------------------------------------------------
 
+
 def payslip_facts(session: Session, employee: Employee, month: str) -> Dict:
     """Everything the pay slip shows. PanchayatError `no_payroll_month` when nothing is recorded."""
     month = parse_month_key(month)
@@ -99,10 +103,16 @@ def payslip_facts(session: Session, employee: Employee, month: str) -> Dict:
         raise PanchayatError("no_payroll_month", month=month)
     lines.sort(key=lambda line: (COMPONENT_ORDER.get(line.component, len(COMPONENT_ORDER)), line.component))
     # Components recorded as zero are left off: a pay slip lists what was paid and deducted.
-    earnings = [(_component_label(l.component), l.amount_paise) for l in lines
-                if l.kind == "earning" and l.amount_paise]
-    deductions = [(_component_label(l.component), l.amount_paise) for l in lines
-                  if l.kind == "deduction" and l.amount_paise]
+    earnings = [
+        (_component_label(item.component), item.amount_paise)
+        for item in lines
+        if item.kind == "earning" and item.amount_paise
+    ]
+    deductions = [
+        (_component_label(item.component), item.amount_paise)
+        for item in lines
+        if item.kind == "deduction" and item.amount_paise
+    ]
     gross = sum(amount for _, amount in earnings)
     deducted = sum(amount for _, amount in deductions)
     return {
@@ -136,15 +146,17 @@ def statement_facts(session: Session, employee: Employee, financial_year: str) -
         by_component[line.component] = by_component.get(line.component, 0) + line.amount_paise
     rows = []
     for month in months:
-        sums = by_month.get(month)
-        rows.append({
-            "month": month,
-            "label": month_label(month),
-            "paid": sums is not None,
-            "gross_paise": sums["gross"] if sums else None,
-            "deductions_paise": sums["deductions"] if sums else None,
-            "net_paise": sums["gross"] - sums["deductions"] if sums else None,
-        })
+        paid_in = by_month.get(month)
+        rows.append(
+            {
+                "month": month,
+                "label": month_label(month),
+                "paid": paid_in is not None,
+                "gross_paise": paid_in["gross"] if paid_in else None,
+                "deductions_paise": paid_in["deductions"] if paid_in else None,
+                "net_paise": paid_in["gross"] - paid_in["deductions"] if paid_in else None,
+            }
+        )
     paid = [row for row in rows if row["paid"]]
     components = sorted(by_component.items(), key=lambda item: COMPONENT_ORDER.get(item[0], len(COMPONENT_ORDER)))
     return {
@@ -156,8 +168,11 @@ def statement_facts(session: Session, employee: Employee, financial_year: str) -
         "last_month": months[-1],
         "months": rows,
         "months_paid": len(paid),
-        "components": [(_component_label(code), COMPONENTS_BY_CODE[code].kind if code in COMPONENTS_BY_CODE
-                        else "earning", amount) for code, amount in components if amount],
+        "components": [
+            (_component_label(code), COMPONENTS_BY_CODE[code].kind if code in COMPONENTS_BY_CODE else "earning", amount)
+            for code, amount in components
+            if amount
+        ],
         "gross_paise": sum(row["gross_paise"] for row in paid),
         "deductions_paise": sum(row["deductions_paise"] for row in paid),
         "net_paise": sum(row["net_paise"] for row in paid),
@@ -183,6 +198,7 @@ def own_statement_facts(session: Session, phone: str, financial_year: str, now: 
 
 # --- file name and caption ------------------------------------------------------------
 
+
 def file_name(facts: Dict) -> str:
     """`payslip-DEMO-EMP-001-2026-10.pdf` or `salary-statement-DEMO-EMP-001-2025-26.pdf`."""
     code = re.sub(r"[^A-Za-z0-9-]+", "-", facts["employee"]["code"]).strip("-")
@@ -201,6 +217,7 @@ def caption(facts: Dict, language: str) -> str:
 
 # --- rendering ------------------------------------------------------------------------
 
+
 def _start(facts: Dict, title_key: str, title_suffix: str) -> PanchayatPDF:
     """A page with the GP's header and the document's title."""
     gp = facts["gp"]
@@ -210,9 +227,13 @@ def _start(facts: Dict, title_key: str, title_suffix: str) -> PanchayatPDF:
     pdf.set_text_color(*INK)
     pdf.para(text("pay_header_gp", "bn", name=gp["name"]["bn"]), 16, bold=True, align="C", height=8)
     pdf.para(text("pay_header_gp", "en", name=gp["name"]["en"]), 13, bold=True, align="C", height=7)
-    pdf.para(f"{text('pay_header_place', 'bn', block=gp['block']['bn'], district=gp['district']['bn'])}  |  "
-             f"{text('pay_header_place', 'en', block=gp['block']['en'], district=gp['district']['en'])}",
-             9, align="C", height=5)
+    pdf.para(
+        f"{text('pay_header_place', 'bn', block=gp['block']['bn'], district=gp['district']['bn'])}  |  "
+        f"{text('pay_header_place', 'en', block=gp['block']['en'], district=gp['district']['en'])}",
+        9,
+        align="C",
+        height=5,
+    )
     pdf.set_draw_color(*INK)
     pdf.set_line_width(0.6)
     rule_y = pdf.get_y() + 2
@@ -222,8 +243,14 @@ def _start(facts: Dict, title_key: str, title_suffix: str) -> PanchayatPDF:
     return pdf
 
 
-def _row(pdf: PanchayatPDF, cells: List[Tuple[str, float, str]], size: float = 9.5, bold: bool = False,
-         height: float = 6, rule: bool = True) -> None:
+def _row(
+    pdf: PanchayatPDF,
+    cells: List[Tuple[str, float, str]],
+    size: float = 9.5,
+    bold: bool = False,
+    height: float = 6,
+    rule: bool = True,
+) -> None:
     """One table row: (text, width, align) per cell, side by side, with a thin rule under it."""
     # Room for a row of up to two lines, else a new page first (so that a row never straddles two pages).
     if pdf.get_y() + 2 * height > pdf.page_break_trigger:
@@ -248,10 +275,18 @@ def _employee_block(pdf: PanchayatPDF, facts: Dict, period: Tuple[str, str]) -> 
     pdf.ln(2)
     for label, value in (
         (both("pay_label_employee_code"), employee["code"]),
-        (both("pay_label_name"), f"{employee['name']['bn']} / {employee['name']['en']}"
-         if employee["name"]["bn"] != employee["name"]["en"] else employee["name"]["en"]),
-        (both("pay_label_designation"), f"{employee['designation']['bn']} / {employee['designation']['en']}"
-         if employee["designation"]["bn"] != employee["designation"]["en"] else employee["designation"]["en"]),
+        (
+            both("pay_label_name"),
+            f"{employee['name']['bn']} / {employee['name']['en']}"
+            if employee["name"]["bn"] != employee["name"]["en"]
+            else employee["name"]["en"],
+        ),
+        (
+            both("pay_label_designation"),
+            f"{employee['designation']['bn']} / {employee['designation']['en']}"
+            if employee["designation"]["bn"] != employee["designation"]["en"]
+            else employee["designation"]["en"],
+        ),
         period,
     ):
         _row(pdf, [(label, label_width, "L"), (value, value_width, "L")])
@@ -289,17 +324,26 @@ def render_payslip(facts: Dict) -> bytes:
         ("pay_label_deductions", facts["deductions"], "pay_label_total_deductions", facts["deductions_paise"]),
     ):
         pdf.set_text_color(*INK)
-        _row(pdf, [(both(heading_key), label_width, "L"), (both("pay_label_amount"), amount_width, "R")],
-             10, bold=True)
+        _row(pdf, [(both(heading_key), label_width, "L"), (both("pay_label_amount"), amount_width, "R")], 10, bold=True)
         pdf.set_text_color(0, 0, 0)
         for component, amount in items:
-            _row(pdf, [(f"{component['bn']} / {component['en']}", label_width, "L"),
-                       (format_paise(amount), amount_width, "R")])
+            _row(
+                pdf,
+                [
+                    (f"{component['bn']} / {component['en']}", label_width, "L"),
+                    (format_paise(amount), amount_width, "R"),
+                ],
+            )
         _row(pdf, [(both(total_key), label_width, "L"), (format_paise(total), amount_width, "R")], bold=True)
         pdf.ln(4)
     pdf.set_text_color(*INK)
-    _row(pdf, [(both("pay_label_net"), label_width, "L"), (format_rupees(facts["net_paise"]), amount_width, "R")],
-         11.5, bold=True, height=7.5)
+    _row(
+        pdf,
+        [(both("pay_label_net"), label_width, "L"), (format_rupees(facts["net_paise"]), amount_width, "R")],
+        11.5,
+        bold=True,
+        height=7.5,
+    )
     pdf.ln(3)
     pdf.set_text_color(0, 0, 0)
     _words(pdf, "pay_label_net_in_words", facts["net_paise"])
@@ -311,33 +355,70 @@ def render_statement(facts: Dict) -> bytes:
     year = facts["financial_year"]
     pdf = _start(facts, "pay_statement_title", year)
     start, end = facts["first_month"][:4], facts["last_month"][:4]
-    span = {language: text("pay_label_financial_year_span", language, year=digits(year, language),
-                           start=digits(start, language), end=digits(end, language)) for language in ("en", "bn")}
+    span = {
+        language: text(
+            "pay_label_financial_year_span",
+            language,
+            year=digits(year, language),
+            start=digits(start, language),
+            end=digits(end, language),
+        )
+        for language in ("en", "bn")
+    }
     pdf.para(f"{span['bn']} / {span['en']}", 11, bold=True, align="C", height=7)
     _employee_block(pdf, facts, (both("pay_label_financial_year"), f"{digits(year, 'bn')} / {year}"))
     month_width, amount_width = 54, (pdf.epw - 54) / 3
     pdf.set_text_color(*INK)
-    _row(pdf, [(both("pay_label_month"), month_width, "L"), (both("pay_label_gross"), amount_width, "R"),
-               (both("pay_label_deductions"), amount_width, "R"), (both("pay_label_net"), amount_width, "R")],
-         9, bold=True, height=5.5)
+    _row(
+        pdf,
+        [
+            (both("pay_label_month"), month_width, "L"),
+            (both("pay_label_gross"), amount_width, "R"),
+            (both("pay_label_deductions"), amount_width, "R"),
+            (both("pay_label_net"), amount_width, "R"),
+        ],
+        9,
+        bold=True,
+        height=5.5,
+    )
     pdf.set_text_color(0, 0, 0)
     for row in facts["months"]:
         label = f"{row['label']['bn']} / {row['label']['en']}"
         if row["paid"]:
-            _row(pdf, [(label, month_width, "L"), (format_paise(row["gross_paise"]), amount_width, "R"),
-                       (format_paise(row["deductions_paise"]), amount_width, "R"),
-                       (format_paise(row["net_paise"]), amount_width, "R")], 9, height=5.5)
+            _row(
+                pdf,
+                [
+                    (label, month_width, "L"),
+                    (format_paise(row["gross_paise"]), amount_width, "R"),
+                    (format_paise(row["deductions_paise"]), amount_width, "R"),
+                    (format_paise(row["net_paise"]), amount_width, "R"),
+                ],
+                9,
+                height=5.5,
+            )
         else:
             pdf.set_text_color(120, 120, 120)
-            _row(pdf, [(label, month_width, "L"), (both("pay_label_no_payroll"), amount_width * 3, "R")],
-                 9, height=5.5)
+            _row(pdf, [(label, month_width, "L"), (both("pay_label_no_payroll"), amount_width * 3, "R")], 9, height=5.5)
             pdf.set_text_color(0, 0, 0)
-    _row(pdf, [(both("pay_label_total"), month_width, "L"), (format_paise(facts["gross_paise"]), amount_width, "R"),
-               (format_paise(facts["deductions_paise"]), amount_width, "R"),
-               (format_paise(facts["net_paise"]), amount_width, "R")], 9.5, bold=True, height=6)
+    _row(
+        pdf,
+        [
+            (both("pay_label_total"), month_width, "L"),
+            (format_paise(facts["gross_paise"]), amount_width, "R"),
+            (format_paise(facts["deductions_paise"]), amount_width, "R"),
+            (format_paise(facts["net_paise"]), amount_width, "R"),
+        ],
+        9.5,
+        bold=True,
+        height=6,
+    )
     count = facts["months_paid"]
-    pdf.para(f"{text('pay_label_months_paid', 'bn', count=digits(count, 'bn'))} / "
-             f"{text('pay_label_months_paid', 'en', count=count)}", 8.5, height=5)
+    pdf.para(
+        f"{text('pay_label_months_paid', 'bn', count=digits(count, 'bn'))} / "
+        f"{text('pay_label_months_paid', 'en', count=count)}",
+        8.5,
+        height=5,
+    )
     pdf.ln(3)
     _words(pdf, "pay_label_gross_in_words", facts["gross_paise"])
     _words(pdf, "pay_label_net_in_words", facts["net_paise"])
@@ -345,16 +426,29 @@ def render_statement(facts: Dict) -> bytes:
     amount_width = 50
     label_width = pdf.epw - amount_width
     pdf.set_text_color(*INK)
-    _row(pdf, [(both("pay_label_component_totals"), label_width, "L"), (both("pay_label_amount"), amount_width, "R")],
-         9.5, bold=True, height=5.5)
+    _row(
+        pdf,
+        [(both("pay_label_component_totals"), label_width, "L"), (both("pay_label_amount"), amount_width, "R")],
+        9.5,
+        bold=True,
+        height=5.5,
+    )
     pdf.set_text_color(0, 0, 0)
     for kind, heading_key in (("earning", "pay_label_earnings"), ("deduction", "pay_label_deductions")):
-        items = [(component, amount) for component, component_kind, amount in facts["components"]
-                 if component_kind == kind]
+        items = [
+            (component, amount) for component, component_kind, amount in facts["components"] if component_kind == kind
+        ]
         if items:
             _row(pdf, [(both(heading_key), label_width, "L")], 9, height=5.5, rule=False)
         for component, amount in items:
-            _row(pdf, [(f"    {component['bn']} / {component['en']}", label_width, "L"),
-                       (format_paise(amount), amount_width, "R")], 9, height=5.5)
+            _row(
+                pdf,
+                [
+                    (f"    {component['bn']} / {component['en']}", label_width, "L"),
+                    (format_paise(amount), amount_width, "R"),
+                ],
+                9,
+                height=5.5,
+            )
     _footer(pdf, facts)
     return bytes(pdf.output())

@@ -3,6 +3,7 @@
 Both imports are all-or-nothing: every bad row is reported with its line number,
 and a file with any error changes nothing.
 """
+
 import csv
 import re
 from dataclasses import dataclass
@@ -53,12 +54,13 @@ def _read_csv(path: Path) -> Tuple[List[str], List[Tuple[int, Dict[str, str]]]]:
             reader = csv.DictReader(handle)
             headers = [h.strip() for h in (reader.fieldnames or [])]
             reader.fieldnames = headers
-            rows = [(line, {k: (v or "").strip() for k, v in row.items() if k}) for line, row in
-                    enumerate(reader, start=2)]
+            rows = [
+                (line, {k: (v or "").strip() for k, v in row.items() if k}) for line, row in enumerate(reader, start=2)
+            ]
     except OSError as exc:
-        raise PanchayatError("file_unreadable", path=str(path), reason=exc.strerror or str(exc))
+        raise PanchayatError("file_unreadable", path=str(path), reason=exc.strerror or str(exc)) from exc
     except (UnicodeDecodeError, csv.Error) as exc:
-        raise PanchayatError("file_unreadable", path=str(path), reason=str(exc))
+        raise PanchayatError("file_unreadable", path=str(path), reason=str(exc)) from exc
     return headers, rows
 
 
@@ -120,8 +122,15 @@ def import_employees(session: Session, path: Path, actor: str) -> Tuple[int, int
         employee.gp_code = int(row["gp_code"])
         employee.updated_at = now
         session.add(employee)
-    journal.audit(session, actor=actor, action="employees_imported", entity_type="file",
-                  entity_ref=Path(path).name[:40], added=added, updated=updated)
+    journal.audit(
+        session,
+        actor=actor,
+        action="employees_imported",
+        entity_type="file",
+        entity_ref=Path(path).name[:40],
+        added=added,
+        updated=updated,
+    )
     session.flush()
     return added, updated
 
@@ -145,8 +154,9 @@ def import_payroll(session: Session, path: Path, actor: str) -> Tuple[int, int]:
         raise PanchayatError("csv_columns", path=str(path), needed="employee_code, month")
     unknown = [h for h in headers if h not in ("employee_code", "month") and h not in COMPONENTS_BY_CODE]
     if unknown:
-        raise PanchayatError("csv_unknown_columns", path=str(path), columns=", ".join(unknown),
-                             known=", ".join(COMPONENTS_BY_CODE))
+        raise PanchayatError(
+            "csv_unknown_columns", path=str(path), columns=", ".join(unknown), known=", ".join(COMPONENTS_BY_CODE)
+        )
     if not rows:
         raise PanchayatError("csv_empty", path=str(path))
     employees = {e.code: e for e in session.execute(select(Employee)).scalars()}
@@ -187,12 +197,19 @@ def import_payroll(session: Session, path: Path, actor: str) -> Tuple[int, int]:
             if component not in amounts:
                 session.delete(line)
         for component, paise in amounts.items():
-            line = current.get(component) or PayrollLine(employee_id=employee.id, month=month,
-                                                          component=component)
-            line.kind = COMPONENTS_BY_CODE[component].kind
-            line.amount_paise = paise
-            session.add(line)
-    journal.audit(session, actor=actor, action="payroll_imported", entity_type="file",
-                  entity_ref=Path(path).name[:40], rows=len(parsed))
+            payroll_line = current.get(component) or PayrollLine(
+                employee_id=employee.id, month=month, component=component
+            )
+            payroll_line.kind = COMPONENTS_BY_CODE[component].kind
+            payroll_line.amount_paise = paise
+            session.add(payroll_line)
+    journal.audit(
+        session,
+        actor=actor,
+        action="payroll_imported",
+        entity_type="file",
+        entity_ref=Path(path).name[:40],
+        rows=len(parsed),
+    )
     session.flush()
     return len({c for c, _m, _a in parsed}), len({m for _c, m, _a in parsed})

@@ -3,6 +3,7 @@
 `last month`, `gato maser`, `অক্টোবর`, `10/2026`, `october 2025` -> `YYYY-MM`;
 `2025-26`, `gato bochor`, `চলতি অর্থবর্ষ` -> `YYYY-YY` (April to March).
 """
+
 import re
 from datetime import date
 from typing import Optional, Tuple
@@ -59,8 +60,11 @@ def parse_month(text: str, today: Optional[date] = None) -> Optional[str]:
         return f"{year:04d}-{int(match.group(1)):02d}"
     words = _words(cleaned)
     # "may I get ..." is not the month of May.
-    named = [_NAME_TO_MONTH[w] for i, w in enumerate(words) if w in _NAME_TO_MONTH
-             and not (w == "may" and words[i + 1:i + 2] in (["i"], ["we"], ["you"]))]
+    named = [
+        _NAME_TO_MONTH[w]
+        for i, w in enumerate(words)
+        if w in _NAME_TO_MONTH and not (w == "may" and words[i + 1 : i + 2] in (["i"], ["we"], ["you"]))
+    ]
     if named:
         month = named[0]
         year_match = re.search(r"\b(20\d\d)\b", cleaned)
@@ -96,9 +100,30 @@ def parse_financial_year(text: str, today: Optional[date] = None) -> Optional[st
             return f"{start:04d}-{end:02d}"
         return None
     words = _words(cleaned)
-    if any(w.startswith(("bochor", "bochhor", "bachar", "বছর", "year", "borsho", "অর্থবর্ষ", "বর্ষ", "sal", "সাল",
-                         "অর্থবছর", "arthobochor", "orthobochor", "arthabachar", "financial", "fiscal", "fy"))
-           for w in words):
+    if any(
+        w.startswith(
+            (
+                "bochor",
+                "bochhor",
+                "bachar",
+                "বছর",
+                "year",
+                "borsho",
+                "অর্থবর্ষ",
+                "বর্ষ",
+                "sal",
+                "সাল",
+                "অর্থবছর",
+                "arthobochor",
+                "orthobochor",
+                "arthabachar",
+                "financial",
+                "fiscal",
+                "fy",
+            )
+        )
+        for w in words
+    ):
         current_start = int(financial_year_of(today)[:4])
         if _has(words, LAST):
             return f"{current_start - 1:04d}-{current_start % 100:02d}"

@@ -5,6 +5,7 @@ comes from here: the number prefix, the names (in titles, in sentences, on butto
 villagers call it, the fields, documents, fee and time, and the certificate's title, statement
 and conditions. A new service is a new YAML file (plus NLU training examples), not new code.
 """
+
 import os
 import re
 import string
@@ -28,8 +29,9 @@ PREFIX_PATTERN = re.compile(r"^[A-Z]{2,4}$")
 # Words that say "a certificate" without saying which one ("certificate", "শংসাপত্র", "praman
 # potro"): a service's name may contain them, but they never pick that service by themselves.
 CERTIFICATE_WORDS = ("certificate", "সার্টিফিকেট", "শংসাপত্র", "praman", "প্রমাণ", "potro", "পত্র", "প্রমাণপত্র")
-_CERTIFICATE_KEYS = {key for word in CERTIFICATE_WORDS for key in (phonetic_key(word), phonetic_key(stem(word)))
-                     if len(key) >= 3}  # a shorter key ("pt") would take ordinary words with it
+_CERTIFICATE_KEYS = {
+    key for word in CERTIFICATE_WORDS for key in (phonetic_key(word), phonetic_key(stem(word))) if len(key) >= 3
+}  # a shorter key ("pt") would take ordinary words with it
 # What a certificate statement may name besides the service's fields.
 STATEMENT_EXTRAS = ("gp", "block", "district", "number")
 
@@ -95,8 +97,10 @@ class Service:
             return None
         # A field answered before the definition gained it reads as blank, not as an error.
         values = {**{name: "" for name in self.field_names}, **values}
-        return {language: template.format(**{name: _in_language(value, language) for name, value in values.items()})
-                for language, template in statement.items()}
+        return {
+            language: template.format(**{name: _in_language(value, language) for name, value in values.items()})
+            for language, template in statement.items()
+        }
 
 
 def _in_language(value, language: str) -> str:
@@ -210,5 +214,6 @@ def names_in_a_list(language: str) -> str:
 def without_certificate_words(typed: str) -> str:
     """What names a service in `typed` once the words for "certificate" are left out ("basosthan
     praman potro" -> "basosthan"; "notun certificate chai" -> "notun chai")."""
-    return " ".join(word for word in words(typed)
-                    if not {phonetic_key(word), phonetic_key(stem(word))} & _CERTIFICATE_KEYS)
+    return " ".join(
+        word for word in words(typed) if not {phonetic_key(word), phonetic_key(stem(word))} & _CERTIFICATE_KEYS
+    )

@@ -6,6 +6,7 @@ on a laptop without one, a key is made once in var/). Anyone can ask the
 verify endpoint or `python -m panchayat certificates verify` about a payload;
 a changed number or name no longer matches its signature.
 """
+
 import base64
 import hashlib
 import hmac
@@ -39,7 +40,7 @@ def _holder_key(name: str) -> str:
 
 
 def _mac(number: str, holder: str) -> str:
-    message = f"{VERSION}|{number}|{_holder_key(holder)}".encode("utf-8")
+    message = f"{VERSION}|{number}|{_holder_key(holder)}".encode()
     digest = hmac.new(signing_key(), message, hashlib.sha256).digest()[:15]
     return base64.b32encode(digest).decode("ascii")
 

@@ -12,6 +12,7 @@ credentials.yml names the channel `connectors.whatsapp.WhatsAppInput`. It is loo
 on first use rather than imported, so that the simulator and the scripts, which need only the
 settings and the signing, do not load Rasa's server for them.
 """
+
 from typing import Any
 
 __all__ = ["WhatsAppInput"]

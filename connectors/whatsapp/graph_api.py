@@ -4,6 +4,7 @@
 gives up at once on other errors; every message it sends (or gives up on) goes to its
 recorder. The channel's output and the notification worker both send through it.
 """
+
 import asyncio
 import json
 import logging
@@ -32,8 +33,14 @@ MEDIA_ID = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 class GraphError(Exception):
     """A Graph API call that failed; `retryable` says whether trying later may help."""
 
-    def __init__(self, status: Optional[int], code: Optional[int], message: str, retryable: bool,
-                 retry_after: Optional[float] = None) -> None:
+    def __init__(
+        self,
+        status: Optional[int],
+        code: Optional[int],
+        message: str,
+        retryable: bool,
+        retry_after: Optional[float] = None,
+    ) -> None:
         super().__init__(f"HTTP {status} code {code}: {message}")
         self.status, self.code, self.message, self.retryable = status, code, message, retryable
         self.retry_after = retry_after
@@ -62,18 +69,17 @@ class MediaTooBig(Exception):
 class Recorder(Protocol):
     """Where the client reports each message: sent (with the provider's id) or given up on."""
 
-    async def sent(self, to: str, kind: str, message_id: str, menu: Optional[Sequence[Option]] = None) -> None:
-        ...
+    async def sent(self, to: str, kind: str, message_id: str, menu: Optional[Sequence[Option]] = None) -> None: ...
 
-    async def failed(self, to: str, kind: str, error: str) -> None:
-        ...
+    async def failed(self, to: str, kind: str, error: str) -> None: ...
 
 
 class GraphClient:
     """The WhatsApp Cloud API, outbound; one instance holds one HTTP session."""
 
-    def __init__(self, settings: WhatsAppSettings, recorder: Recorder,
-                 sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep) -> None:
+    def __init__(
+        self, settings: WhatsAppSettings, recorder: Recorder, sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
+    ) -> None:
         self.settings = settings
         self.recorder = recorder
         self._sleep = sleep
@@ -82,8 +88,7 @@ class GraphClient:
     # Sessions belong to an event loop, so one is made on first use inside the running loop.
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=self.settings.request_timeout))
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.settings.request_timeout))
         return self._session
 
     async def close(self) -> None:
@@ -98,14 +103,21 @@ class GraphClient:
         """An error as text fit for logs and the outbound table: no token, secret or full number."""
         return scrub(str(error), self.settings.access_token, self.settings.app_secret)
 
-    async def _call(self, method: str, url: str, *, json_body: Any = None,
-                    form: Optional[Callable[[], aiohttp.FormData]] = None,
-                    read: Optional[Callable[[aiohttp.ClientResponse], Awaitable[Any]]] = None) -> Any:
+    async def _call(
+        self,
+        method: str,
+        url: str,
+        *,
+        json_body: Any = None,
+        form: Optional[Callable[[], aiohttp.FormData]] = None,
+        read: Optional[Callable[[aiohttp.ClientResponse], Awaitable[Any]]] = None,
+    ) -> Any:
         attempts = self.settings.send_attempts
         for attempt in range(1, attempts + 1):
             try:
-                async with self._http().request(method, url, headers=self._auth, json=json_body,
-                                                data=form() if form else None) as reply:
+                async with self._http().request(
+                    method, url, headers=self._auth, json=json_body, data=form() if form else None
+                ) as reply:
                     if reply.status < 300:
                         return await read(reply) if read else await reply.json(content_type=None)
                     error = GraphError.from_response(reply.status, await reply.read(), reply.headers)
@@ -116,22 +128,30 @@ class GraphClient:
             delay = self.settings.retry_base_delay * 2 ** (attempt - 1) * (0.75 + random.random() / 2)
             if error.retry_after:
                 delay = max(delay, min(error.retry_after, 60.0))
-            logger.warning("whatsapp: Graph API %s; attempt %d of %d, next in %.1fs",
-                           self.describe_error(error), attempt, attempts, delay)
+            logger.warning(
+                "whatsapp: Graph API %s; attempt %d of %d, next in %.1fs",
+                self.describe_error(error),
+                attempt,
+                attempts,
+                delay,
+            )
             await self._sleep(delay)
         raise AssertionError("unreachable")
 
-    async def send_message(self, to: str, body: Dict[str, Any], kind: str,
-                           menu: Optional[Sequence[Option]] = None) -> str:
+    async def send_message(
+        self, to: str, body: Dict[str, Any], kind: str, menu: Optional[Sequence[Option]] = None
+    ) -> str:
         """Sends one message body (as built by connectors.whatsapp.payloads); its provider id."""
         payload = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": str(to), **body}
         try:
-            answer = await self._call("POST", f"{self.settings.api_base_url}/{self.settings.phone_number_id}"
-                                              f"/messages", json_body=payload)
+            answer = await self._call(
+                "POST", f"{self.settings.api_base_url}/{self.settings.phone_number_id}/messages", json_body=payload
+            )
             message_id = str(answer["messages"][0]["id"])
         except GraphError as error:
-            logger.error("whatsapp: gave up sending a %s message to %s: %s", kind, mask_number(to),
-                         self.describe_error(error))
+            logger.error(
+                "whatsapp: gave up sending a %s message to %s: %s", kind, mask_number(to), self.describe_error(error)
+            )
             await self.recorder.failed(to, kind, self.describe_error(error))
             raise
         except (KeyError, IndexError, TypeError, ValueError) as error:
@@ -154,8 +174,9 @@ class GraphClient:
         """An approved template (for messages outside the 24-hour window), body parameters in order."""
         template: Dict[str, Any] = {"name": name, "language": {"code": language}}
         if params:
-            template["components"] = [{"type": "body", "parameters": [{"type": "text", "text": str(p)}
-                                                                       for p in params]}]
+            template["components"] = [
+                {"type": "body", "parameters": [{"type": "text", "text": str(p)} for p in params]}
+            ]
         return await self.send_message(to, {"type": "template", "template": template}, "template")
 
     async def upload_media(self, path: Path, mime_type: str, filename: Optional[str] = None) -> str:
@@ -168,18 +189,26 @@ class GraphClient:
             upload.add_field("file", data, filename=filename or Path(path).name, content_type=mime_type)
             return upload
 
-        answer = await self._call("POST", f"{self.settings.api_base_url}/{self.settings.phone_number_id}/media",
-                                  form=form)
+        answer = await self._call(
+            "POST", f"{self.settings.api_base_url}/{self.settings.phone_number_id}/media", form=form
+        )
         return str(answer["id"])
 
-    async def send_document(self, to: str, path: Path, filename: Optional[str] = None, caption: Optional[str] = None,
-                            mime_type: str = "application/pdf") -> str:
+    async def send_document(
+        self,
+        to: str,
+        path: Path,
+        filename: Optional[str] = None,
+        caption: Optional[str] = None,
+        mime_type: str = "application/pdf",
+    ) -> str:
         filename = filename or Path(path).name
         try:
             media_id = await self.upload_media(path, mime_type, filename)
         except GraphError as error:
-            logger.error("whatsapp: could not upload a document for %s: %s", mask_number(to),
-                         self.describe_error(error))
+            logger.error(
+                "whatsapp: could not upload a document for %s: %s", mask_number(to), self.describe_error(error)
+            )
             await self.recorder.failed(to, "document", self.describe_error(error))
             raise
         document = {"id": media_id, "filename": filename}
@@ -194,8 +223,7 @@ class GraphClient:
         try:
             media_id = await self.upload_media(path, kind[0])
         except GraphError as error:
-            logger.error("whatsapp: could not upload an image for %s: %s", mask_number(to),
-                         self.describe_error(error))
+            logger.error("whatsapp: could not upload an image for %s: %s", mask_number(to), self.describe_error(error))
             await self.recorder.failed(to, "image", self.describe_error(error))
             raise
         image = {"id": media_id}

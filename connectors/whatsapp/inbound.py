@@ -9,6 +9,7 @@ Every message id is claimed in the database before it is processed, so a redeliv
 or a concurrent duplicate is answered once. Messages of one sender go through one
 queue, in the order they arrived.
 """
+
 import asyncio
 import hashlib
 import hmac
@@ -42,8 +43,7 @@ from panchayat.language import conversation_language
 
 logger = logging.getLogger(__name__)
 
-ACCEPTED_MEDIA = {"image": {"image/jpeg", "image/png"},
-                  "document": {"image/jpeg", "image/png", "application/pdf"}}
+ACCEPTED_MEDIA = {"image": {"image/jpeg", "image/png"}, "document": {"image/jpeg", "image/png", "application/pdf"}}
 # Marks a message that carries a file or a place rather than words: the application form
 # takes any text that is not a command, and reads the file from the metadata.
 ATTACHMENT_MARKER = "/inform"
@@ -79,20 +79,27 @@ def inbound_messages(payload: Any, phone_number_id: Optional[str] = None) -> Tup
             value = change.get("value")
             if change.get("field", "messages") != "messages" or not isinstance(value, dict):
                 continue
-            ours = (value.get("metadata") or {}).get("phone_number_id") if isinstance(value.get("metadata"),
-                                                                                    dict) else None
+            ours = (
+                (value.get("metadata") or {}).get("phone_number_id")
+                if isinstance(value.get("metadata"), dict)
+                else None
+            )
             if phone_number_id and ours and str(ours) != str(phone_number_id):
                 logger.warning("whatsapp: a webhook for another business number; ignored")
                 continue
-            names = {str(contact.get("wa_id")): (contact.get("profile") or {}).get("name")
-                     for contact in _dicts(value.get("contacts")) if isinstance(contact.get("profile"), dict)}
+            names = {
+                str(contact.get("wa_id")): (contact.get("profile") or {}).get("name")
+                for contact in _dicts(value.get("contacts"))
+                if isinstance(contact.get("profile"), dict)
+            }
             for message in _dicts(value.get("messages")):
                 sender, wamid = str(message.get("from") or ""), message.get("id")
                 if not WA_ID.match(sender) or not isinstance(wamid, str) or not wamid:
                     logger.warning("whatsapp: a message without a valid sender or id; ignored")
                     continue
-                messages.append(InboundMessage(wamid, sender, names.get(sender), str(message.get("type") or ""),
-                                               message))
+                messages.append(
+                    InboundMessage(wamid, sender, names.get(sender), str(message.get("type") or ""), message)
+                )
             statuses.extend(_dicts(value.get("statuses")))
     return messages, statuses
 
@@ -188,7 +195,8 @@ class WhatsAppInput(InputChannel):
         async def handshake(request: Request) -> response.HTTPResponse:
             token = request.args.get("hub.verify_token") or ""
             if request.args.get("hub.mode") == "subscribe" and hmac.compare_digest(
-                    token.encode(), self.settings.verify_token.encode()):
+                token.encode(), self.settings.verify_token.encode()
+            ):
                 return response.text(request.args.get("hub.challenge") or "")
             logger.warning("whatsapp: a subscription handshake with a wrong token or mode was refused")
             return response.text("forbidden", status=403)
@@ -245,12 +253,16 @@ class WhatsAppInput(InputChannel):
 
     async def _process(self, inbound: InboundMessage, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         try:
-            first = await in_thread(channel_records.claim_inbound, inbound.wamid, self._hash(inbound.wa_id),
-                                    inbound.kind or "unknown")
+            first = await in_thread(
+                channel_records.claim_inbound, inbound.wamid, self._hash(inbound.wa_id), inbound.kind or "unknown"
+            )
         except Exception as error:
             # Without the store a duplicate may slip through; losing the message would be worse.
-            logger.error("whatsapp: de-duplication store unavailable (%s); handling %s anyway",
-                         type(error).__name__, message_ref(inbound.wamid))
+            logger.error(
+                "whatsapp: de-duplication store unavailable (%s); handling %s anyway",
+                type(error).__name__,
+                message_ref(inbound.wamid),
+            )
             first = True
         if not first:
             logger.info("whatsapp: message %s was delivered again; already handled", message_ref(inbound.wamid))
@@ -262,24 +274,31 @@ class WhatsAppInput(InputChannel):
                 try:
                     await on_new_message(message)
                 except Exception as error:
-                    logger.error("whatsapp: the dialogue failed on %s: %s", message_ref(inbound.wamid),
-                                 type(error).__name__)
+                    logger.error(
+                        "whatsapp: the dialogue failed on %s: %s", message_ref(inbound.wamid), type(error).__name__
+                    )
                 if turn.sent == 0:
-                    logger.warning("whatsapp: the dialogue sent nothing for %s; asking to try again",
-                                   message_ref(inbound.wamid))
+                    logger.warning(
+                        "whatsapp: the dialogue sent nothing for %s; asking to try again", message_ref(inbound.wamid)
+                    )
                     await self._try_again(inbound, str(message.metadata.get("typed") or message.text))
         finally:
             try:
                 await in_thread(channel_records.mark_processed, inbound.wamid)
             except Exception as error:
-                logger.error("whatsapp: could not mark %s processed: %s", message_ref(inbound.wamid),
-                             type(error).__name__)
+                logger.error(
+                    "whatsapp: could not mark %s processed: %s", message_ref(inbound.wamid), type(error).__name__
+                )
 
     async def _user_message(self, inbound: InboundMessage) -> Optional[UserMessage]:
         """What the dialogue gets for one message, or None when the channel answered it itself."""
         message, kind = inbound.message, inbound.kind
-        metadata: Dict[str, Any] = {"wa_id": inbound.wa_id, "profile_name": inbound.profile_name,
-                                    "wa_message_id": inbound.wamid, "wa_type": kind}
+        metadata: Dict[str, Any] = {
+            "wa_id": inbound.wa_id,
+            "profile_name": inbound.profile_name,
+            "wa_message_id": inbound.wamid,
+            "wa_type": kind,
+        }
         content = message.get(kind)
         body: Dict[str, Any] = content if isinstance(content, dict) else {}
         text: Optional[str] = None
@@ -314,43 +333,62 @@ class WhatsAppInput(InputChannel):
         if not text:
             await self._reply(inbound, "wa_unsupported")
             return None
-        return UserMessage(text, self.output, inbound.wa_id, input_channel=self.name(), message_id=inbound.wamid,
-                           metadata=metadata)
+        return UserMessage(
+            text, self.output, inbound.wa_id, input_channel=self.name(), message_id=inbound.wamid, metadata=metadata
+        )
 
     async def _menu_answer(self, inbound: InboundMessage, typed: str) -> Optional[str]:
         try:
-            menu = await in_thread(channel_records.pending_menu, self._hash(inbound.wa_id), inbound.wamid,
-                                   timedelta(seconds=self.settings.menu_ttl_seconds))
+            menu = await in_thread(
+                channel_records.pending_menu,
+                self._hash(inbound.wa_id),
+                inbound.wamid,
+                timedelta(seconds=self.settings.menu_ttl_seconds),
+            )
         except Exception as error:
             logger.error("whatsapp: pending menus unavailable: %s", type(error).__name__)
             return None
         return answer_to_menu(typed, menu)
 
-    async def _take_media(self, inbound: InboundMessage, body: Dict[str, Any],
-                          metadata: Dict[str, Any]) -> Optional[str]:
+    async def _take_media(
+        self, inbound: InboundMessage, body: Dict[str, Any], metadata: Dict[str, Any]
+    ) -> Optional[str]:
         """Downloads, checks and stores a photo or document; None when the citizen was told why not."""
         caption = str(body.get("caption") or "")
         try:
             data, declared = await self.client.fetch_media(str(body.get("id") or ""), self.settings.max_media_bytes)
         except MediaTooBig:
-            await self._reply(inbound, "wa_media_too_big", caption,
-                              max_mb=max(1, self.settings.max_media_bytes // (1024 * 1024)))
+            await self._reply(
+                inbound, "wa_media_too_big", caption, max_mb=max(1, self.settings.max_media_bytes // (1024 * 1024))
+            )
             return None
         except GraphError as error:
-            logger.error("whatsapp: media of %s could not be downloaded: %s", message_ref(inbound.wamid),
-                         self.client.describe_error(error))
+            logger.error(
+                "whatsapp: media of %s could not be downloaded: %s",
+                message_ref(inbound.wamid),
+                self.client.describe_error(error),
+            )
             await self._reply(inbound, "wa_media_failed", caption)
             return None
         found = sniff(data[:HEAD_BYTES])
         if found is None or found[0] not in ACCEPTED_MEDIA[inbound.kind]:
-            logger.info("whatsapp: media of %s refused: declared %s, found %s", message_ref(inbound.wamid),
-                        declared or "-", found[0] if found else "unknown")
+            logger.info(
+                "whatsapp: media of %s refused: declared %s, found %s",
+                message_ref(inbound.wamid),
+                declared or "-",
+                found[0] if found else "unknown",
+            )
             await self._reply(inbound, "wa_media_wrong_type", caption)
             return None
         mime_type, extension = found
         path = await in_thread(store_media, self.settings.media_dir, data, extension)
-        metadata.update(media_path=str(path), media_mime=mime_type, media_kind=inbound.kind, media_size=len(data),
-                        media_sha256=path.stem)
+        metadata.update(
+            media_path=str(path),
+            media_mime=mime_type,
+            media_kind=inbound.kind,
+            media_size=len(data),
+            media_sha256=path.stem,
+        )
         if caption:
             metadata["media_caption"] = caption
         if body.get("filename"):
@@ -361,8 +399,11 @@ class WhatsAppInput(InputChannel):
         try:
             await self._reply(inbound, "try_again", typed=typed)
         except Exception as error:  # Graph API down too: nothing more the channel can do
-            logger.error("whatsapp: could not send the try-again reply for %s: %s", message_ref(inbound.wamid),
-                         type(error).__name__)
+            logger.error(
+                "whatsapp: could not send the try-again reply for %s: %s",
+                message_ref(inbound.wamid),
+                type(error).__name__,
+            )
 
     async def _reply(self, inbound: InboundMessage, key: str, typed: str = "", **params: Any) -> None:
         """A reply the channel writes itself, in the citizen's language."""
@@ -390,14 +431,25 @@ class WhatsAppInput(InputChannel):
             except (TypeError, ValueError, OverflowError, OSError):
                 at = None
             try:
-                known = await in_thread(channel_records.record_status, message_id, status, at,
-                                        scrub(error, self.settings.access_token) if error else None)
+                known = await in_thread(
+                    channel_records.record_status,
+                    message_id,
+                    status,
+                    at,
+                    scrub(error, self.settings.access_token) if error else None,
+                )
             except Exception as failure:
                 logger.error("whatsapp: a delivery receipt could not be recorded: %s", type(failure).__name__)
                 continue
             if not known:
-                logger.info("whatsapp: receipt %r for %s not applied (unknown status or message)",
-                            status[:20], message_ref(message_id))
+                logger.info(
+                    "whatsapp: receipt %r for %s not applied (unknown status or message)",
+                    status[:20],
+                    message_ref(message_id),
+                )
             elif status == "failed":
-                logger.warning("whatsapp: message %s failed: %s", message_ref(message_id),
-                               scrub(error or "", self.settings.access_token))
+                logger.warning(
+                    "whatsapp: message %s failed: %s",
+                    message_ref(message_id),
+                    scrub(error or "", self.settings.access_token),
+                )

@@ -5,6 +5,7 @@ into WhatsApp messages (connectors.whatsapp.payloads) and sends them through the
 `OutboundRecorder` writes each one to `whatsapp_outbound` and counts the replies of the turn
 being handled.
 """
+
 import contextvars
 import logging
 from dataclasses import dataclass
@@ -31,8 +32,7 @@ class TurnReplies:
     sent: int = 0
 
 
-_turn_replies: "contextvars.ContextVar[Optional[TurnReplies]]" = contextvars.ContextVar("turn_replies",
-                                                                                       default=None)
+_turn_replies: "contextvars.ContextVar[Optional[TurnReplies]]" = contextvars.ContextVar("turn_replies", default=None)
 
 
 def start_turn() -> TurnReplies:
@@ -68,12 +68,19 @@ class OutboundRecorder:
     async def _write(self, to: str, **row: Any) -> None:
         row = self._row(**row)
         try:
-            await in_thread(channel_records.record_outbound, recipient_hash=channel_records.number_hash(
-                self.hash_key, to), database_url=self.database_url, **row)
+            await in_thread(
+                channel_records.record_outbound,
+                recipient_hash=channel_records.number_hash(self.hash_key, to),
+                database_url=self.database_url,
+                **row,
+            )
         except Exception as error:  # the message is out; losing its record must not lose the reply
-            logger.error("whatsapp: could not record an outbound %s%s: %s", row.get("kind"),
-                         f" of notification {row['notification_id']}" if row.get("notification_id") else "",
-                         type(error).__name__)
+            logger.error(
+                "whatsapp: could not record an outbound %s%s: %s",
+                row.get("kind"),
+                f" of notification {row['notification_id']}" if row.get("notification_id") else "",
+                type(error).__name__,
+            )
 
 
 class WhatsAppOutput(OutputChannel):
@@ -95,8 +102,9 @@ class WhatsAppOutput(OutputChannel):
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         await self._send(recipient_id, text_messages(text))
 
-    async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: List[Dict[str, Any]],
-                                     **kwargs: Any) -> None:
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: List[Dict[str, Any]], **kwargs: Any
+    ) -> None:
         language = detect_language(text or "") or "bn"
         await self._send(recipient_id, menu_messages(text or "", buttons, language))
 
@@ -116,15 +124,17 @@ class WhatsAppOutput(OutputChannel):
         elif isinstance(json_message.get("template"), dict):
             template = json_message["template"]
             try:
-                await self.client.send_template(recipient_id, template["name"], template.get("language", "bn"),
-                                                template.get("params") or ())
+                await self.client.send_template(
+                    recipient_id, template["name"], template.get("language", "bn"), template.get("params") or ()
+                )
             except (GraphError, KeyError):
                 pass
         elif json_message.get("text"):
             await self.send_text_message(recipient_id, str(json_message["text"]))
         else:
-            logger.warning("whatsapp: a custom message with keys %s has no WhatsApp form; not sent",
-                           sorted(json_message))
+            logger.warning(
+                "whatsapp: a custom message with keys %s has no WhatsApp form; not sent", sorted(json_message)
+            )
 
     def _allowed_file(self, value: Any) -> Optional[Path]:
         path = Path(str(value)).resolve()
@@ -141,10 +151,14 @@ class WhatsAppOutput(OutputChannel):
         caption = message.get("caption")
         try:
             if message.get("document"):
-                await self.client.send_document(recipient_id, path, message.get("filename") or path.name, caption,
-                                                message.get("mime_type") or "application/pdf")
+                await self.client.send_document(
+                    recipient_id,
+                    path,
+                    message.get("filename") or path.name,
+                    caption,
+                    message.get("mime_type") or "application/pdf",
+                )
             else:
                 await self.client.send_image(recipient_id, path, caption)
         except (GraphError, OSError, ValueError) as error:
-            logger.error("whatsapp: a file for %s was not sent: %s", mask_number(recipient_id),
-                         type(error).__name__)
+            logger.error("whatsapp: a file for %s was not sent: %s", mask_number(recipient_id), type(error).__name__)

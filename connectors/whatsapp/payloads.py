@@ -5,6 +5,7 @@ A reply with options becomes reply buttons, a list, or a numbered text menu, whi
 holds it without losing anything; every menu also travels as `(title, payload)` options,
 so that a citizen who types "2", "২" or an option's title instead of tapping is understood.
 """
+
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -61,8 +62,9 @@ def split_text(value: str, limit: int = TEXT_LIMIT) -> List[str]:
 
 
 def text_messages(value: str) -> List[Outgoing]:
-    return [Outgoing("text", {"type": "text", "text": {"body": piece, "preview_url": False}})
-            for piece in split_text(value)]
+    return [
+        Outgoing("text", {"type": "text", "text": {"body": piece, "preview_url": False}}) for piece in split_text(value)
+    ]
 
 
 def options_from_buttons(buttons: Iterable[Dict[str, Any]]) -> List[Option]:
@@ -90,9 +92,11 @@ def menu_messages(body_text: str, buttons: Sequence[Dict[str, Any]], language: s
         messages.extend(text_messages(body_text))
         body_text = ""
     body = body_text or catalogue_text("wa_menu_prompt", language)
-    if (distinct and len(options) <= MAX_BUTTONS
-            and all(len(title) <= BUTTON_TITLE_LIMIT and len(payload) <= BUTTON_ID_LIMIT
-                    for title, payload in options)):
+    if (
+        distinct
+        and len(options) <= MAX_BUTTONS
+        and all(len(title) <= BUTTON_TITLE_LIMIT and len(payload) <= BUTTON_ID_LIMIT for title, payload in options)
+    ):
         messages.append(Outgoing("buttons", reply_buttons(body, options), options))
     elif distinct and len(options) <= MAX_LIST_ROWS and all(len(payload) <= ROW_ID_LIMIT for _, payload in options):
         messages.append(Outgoing("list", list_message(body, options, language), options))
@@ -102,12 +106,16 @@ def menu_messages(body_text: str, buttons: Sequence[Dict[str, Any]], language: s
 
 
 def reply_buttons(body: str, options: Sequence[Option]) -> Dict[str, Any]:
-    return {"type": "interactive", "interactive": {
-        "type": "button",
-        "body": {"text": body},
-        "action": {"buttons": [{"type": "reply", "reply": {"id": payload, "title": title}}
-                               for title, payload in options]},
-    }}
+    return {
+        "type": "interactive",
+        "interactive": {
+            "type": "button",
+            "body": {"text": body},
+            "action": {
+                "buttons": [{"type": "reply", "reply": {"id": payload, "title": title}} for title, payload in options]
+            },
+        },
+    }
 
 
 def list_message(body: str, options: Sequence[Option], language: str) -> Dict[str, Any]:
@@ -118,15 +126,19 @@ def list_message(body: str, options: Sequence[Option], language: str) -> Dict[st
             # The row title is cut; the description shows the whole (or most of the) title.
             row["description"] = shorten(title, ROW_DESCRIPTION_LIMIT)
         rows.append(row)
-    return {"type": "interactive", "interactive": {
-        "type": "list",
-        "body": {"text": body},
-        "action": {
-            "button": shorten(catalogue_text("wa_list_button", language), LIST_BUTTON_LIMIT),
-            "sections": [{"title": shorten(catalogue_text("wa_list_section", language), SECTION_TITLE_LIMIT),
-                          "rows": rows}],
+    return {
+        "type": "interactive",
+        "interactive": {
+            "type": "list",
+            "body": {"text": body},
+            "action": {
+                "button": shorten(catalogue_text("wa_list_button", language), LIST_BUTTON_LIMIT),
+                "sections": [
+                    {"title": shorten(catalogue_text("wa_list_section", language), SECTION_TITLE_LIMIT), "rows": rows}
+                ],
+            },
         },
-    }}
+    }
 
 
 def numbered_menu(body_text: str, options: Sequence[Option], language: str) -> str:

@@ -1,4 +1,5 @@
 """What a log line (or the outbound table's error column) may show of a number, a secret or a message."""
+
 import hashlib
 import re
 from typing import Any

@@ -4,6 +4,7 @@ Each setting has a key in credentials.yml and a variable in the environment, WHA
 `ENVIRONMENT` is the one list of both, which the channel, the notification worker, the
 simulator and the scripts that start the stack all read.
 """
+
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,8 +17,17 @@ from panchayat import config
 DEFAULT_API_BASE_URL = "https://graph.facebook.com/v21.0"
 # Without these the channel stays off.
 REQUIRED_KEYS = ("verify_token", "app_secret", "access_token", "phone_number_id")
-OPTIONAL_KEYS = ("api_base_url", "media_dir", "max_media_bytes", "max_body_bytes", "menu_ttl_seconds",
-                 "send_attempts", "retry_base_delay", "request_timeout", "outbound_file_dirs")
+OPTIONAL_KEYS = (
+    "api_base_url",
+    "media_dir",
+    "max_media_bytes",
+    "max_body_bytes",
+    "menu_ttl_seconds",
+    "send_attempts",
+    "retry_base_delay",
+    "request_timeout",
+    "outbound_file_dirs",
+)
 # Setting key -> its environment variable.
 ENVIRONMENT = {key: f"WHATSAPP_{key.upper()}" for key in REQUIRED_KEYS + OPTIONAL_KEYS}
 
@@ -56,16 +66,19 @@ class WhatsAppSettings:
     outbound_file_dirs: Tuple[Path, ...] = (config.VAR_DIR,)
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Mapping[str, Any]],
-                         environ: Optional[Mapping[str, str]] = None) -> "WhatsAppSettings":
+    def from_credentials(
+        cls, credentials: Optional[Mapping[str, Any]], environ: Optional[Mapping[str, str]] = None
+    ) -> "WhatsAppSettings":
         """Each key from credentials.yml, else from its variable in the environment."""
         credentials = credentials or {}
         environ = os.environ if environ is None else environ
         values = {key: _setting(credentials, environ, key) for key in REQUIRED_KEYS}
         missing = [key for key, value in values.items() if not value]
         if missing:
-            raise RasaException(f"The WhatsApp channel needs {', '.join(missing)} in credentials.yml or "
-                                f"{', '.join(ENVIRONMENT[key] for key in missing)} in the environment.")
+            raise RasaException(
+                f"The WhatsApp channel needs {', '.join(missing)} in credentials.yml or "
+                f"{', '.join(ENVIRONMENT[key] for key in missing)} in the environment."
+            )
         folders = _setting(credentials, environ, "outbound_file_dirs")
         if isinstance(folders, str):
             folders = folders.split(os.pathsep)

@@ -2,6 +2,7 @@
 raw body under the app secret. The one implementation: the channel checks it, and whatever plays
 Meta's part (the Graph API fake, the simulator, the load and fault scripts, the tests) makes it.
 """
+
 import hashlib
 import hmac
 from typing import Dict, Optional

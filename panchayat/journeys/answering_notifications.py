@@ -44,7 +44,10 @@ def answer(session: Session, sender: str, typed: str, language: str) -> Answered
             if number_in(typed) is not None:
                 raise PanchayatError("bad_rating")
             return Answered()
-        grievances.rate(session, grievances.find_own(session, question.number, citizen), citizen, rating)
+        grievance = grievances.find_own(session, question.number, citizen)
+        if grievance is None:  # the question was about a complaint that is no longer theirs to rate
+            return Answered()
+        grievances.rate(session, grievance, citizen, rating)
         return Answered([thanks_for_rating(question.number, rating, language)])
     if followups.wants_download(typed):
         return Answered(download=question.number)

@@ -71,7 +71,7 @@ def service_menu(language: str) -> Reply:
     return reply(
         "draft_ask_service",
         buttons=tuple(
-            Button(service.button_title(language), service.apply_payload) for code, service in all_services().items()
+            Button(service.button_title(language), service.apply_payload) for service in all_services().values()
         ),
     )
 

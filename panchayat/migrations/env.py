@@ -1,4 +1,5 @@
 """Alembic environment: migrates whatever database `DATABASE_URL` (or the caller) names."""
+
 from alembic import context
 
 from panchayat import db
