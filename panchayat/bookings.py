@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from panchayat import config, journal, outbox
 from panchayat.errors import PanchayatError
-from panchayat.identifiers import next_identifier, parse_identifier
+from panchayat.identifiers import BOOKING_PREFIX, next_identifier, parse_booking_number
 from panchayat.models import Booking, BookingRoom, Citizen, GuestHouse, Room, RoomNight
 
 
@@ -88,7 +88,7 @@ def book(
     try:
         with session.begin_nested():
             booking = Booking(
-                number=next_identifier(session, "GH", today.year),
+                number=next_identifier(session, BOOKING_PREFIX, today.year),
                 citizen_id=citizen.id,
                 guest_house_id=guest_house.id,
                 check_in=check_in,
@@ -110,7 +110,7 @@ def book(
 
 
 def find(session: Session, typed_number: str) -> Booking:
-    number = parse_identifier(typed_number or "", ("GH",))
+    number = parse_booking_number(typed_number)
     if number is None:
         raise PanchayatError("bad_booking_number", number=typed_number)
     booking = session.execute(select(Booking).where(Booking.number == number)).scalar_one_or_none()

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from panchayat import config, journal, outbox
 from panchayat.errors import PanchayatError
-from panchayat.identifiers import next_identifier, parse_identifier
+from panchayat.identifiers import GRIEVANCE_PREFIX, next_identifier, parse_grievance_number
 from panchayat.models import GRIEVANCE_CATEGORIES, Attachment, Citizen, Grievance, GrievanceUpdate
 
 # When a message names several categories ("rastar alo" is a road and a street light),
@@ -45,7 +45,7 @@ def lodge(
         raise PanchayatError("gp_required")
     now = at or datetime.utcnow()
     grievance = Grievance(
-        number=next_identifier(session, "GR", now.year),
+        number=next_identifier(session, GRIEVANCE_PREFIX, now.year),
         citizen_id=citizen.id,
         gp_code=gp_code,
         category=category,
@@ -83,7 +83,7 @@ def lodge(
 
 
 def find(session: Session, typed_number: str) -> Grievance:
-    number = parse_identifier(typed_number or "", ("GR",))
+    number = parse_grievance_number(typed_number)
     if number is None:
         raise PanchayatError("bad_grievance_number", number=typed_number)
     grievance = session.execute(select(Grievance).where(Grievance.number == number)).scalar_one_or_none()

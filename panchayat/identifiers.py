@@ -113,6 +113,16 @@ def parse_application_number(text: str) -> Optional[str]:
     return None
 
 
+def parse_booking_number(text: str) -> Optional[str]:
+    """The first guest-house booking number in `text`, canonical."""
+    return parse_identifier(text or "", (BOOKING_PREFIX,))
+
+
+def parse_grievance_number(text: str) -> Optional[str]:
+    """The first complaint number in `text`, canonical."""
+    return parse_identifier(text or "", (GRIEVANCE_PREFIX,))
+
+
 def next_identifier(session: Session, prefix: str, year: int) -> str:
     """Issues the next number for (prefix, year) inside the caller's transaction.
 

@@ -18,7 +18,7 @@ from panchayat.answers import is_correction, is_no, is_payload, is_skip, is_yes,
 from panchayat.bengali import normalize
 from panchayat.catalogue import day, digits, localised, text
 from panchayat.errors import PanchayatError
-from panchayat.identifiers import parse_identifier
+from panchayat.identifiers import parse_grievance_number
 from panchayat.journeys import Button, Reply, reply
 
 # The order of the list a citizen picks from (its numbers are answers, so it stays put).
@@ -351,7 +351,7 @@ def rate(session: Session, sender: str, typed: str, number: Optional[str], langu
     """Stores the citizen's 1-5 rating in `typed` for their resolved complaint: the one `number`
     names (else the one `typed` names), else the newest one still unrated. Raises PanchayatError
     for a rating outside 1-5 or a complaint rated already; nothing is written then."""
-    number = number or parse_identifier(typed, ("GR",))
+    number = number or parse_grievance_number(typed)
     rest = typed.replace(number, " ") if number else typed
     # The figures of a complaint number written loosely ("gr 2026 17") are no rating.
     figures = re.findall(r"\d+", normalize(re.sub(r"(?i)\bgr\W*\d{4}\W*\d+", " ", rest)))

@@ -12,7 +12,7 @@ from typing import Any, Callable, List, Optional
 
 from panchayat import applications, bookings, citizens, grievances
 from panchayat.db import transaction
-from panchayat.identifiers import parse_application_number, parse_identifier
+from panchayat.identifiers import parse_application_number, parse_booking_number, parse_grievance_number
 from panchayat.journeys import Reply, applying, complaining, reply
 from panchayat.journeys.booking_a_room import BookingFacts, booking_line
 
@@ -74,7 +74,7 @@ def _bookings(records: list, language: str) -> List[Reply]:
 
 
 BOOKINGS = RecordKind(
-    number_in=lambda typed: parse_identifier(typed, ("GH",)),
+    number_in=parse_booking_number,
     find_own=bookings.find_own,
     list_own=lambda session, citizen: bookings.list_bookings(session, citizen=citizen),
     describe_one=_booking,
@@ -85,7 +85,7 @@ BOOKINGS = RecordKind(
 
 
 COMPLAINTS = RecordKind(
-    number_in=lambda typed: parse_identifier(typed, ("GR",)),
+    number_in=parse_grievance_number,
     find_own=grievances.find_own,
     list_own=lambda session, citizen: grievances.list_grievances(session, citizen=citizen),
     describe_one=lambda grievance, language: [complaining.status_reply(grievance, language)],
