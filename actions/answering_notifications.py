@@ -4,9 +4,9 @@
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.applying import send_certificate
 from actions.common import FAILED, language_of, run_journey, say, send
 from actions.forms import UNREADABLE, typed_text
 from actions.menu import show_menu
@@ -39,7 +39,9 @@ class ActionBareAnswer(Action):
         if answered is FAILED:
             return []
         if answered.download:
-            return [FollowupAction("action_download_certificate")]
+            # The certificate the notification was about, not merely the newest one.
+            await send_certificate(dispatcher, tracker, answered.download)
+            return []
         if answered.understood:
             send(dispatcher, answered.replies, language)
             return []

@@ -2,14 +2,14 @@
 downloading the certificate: slot plumbing over panchayat/journeys/applying.py."""
 
 from pathlib import Path
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.choosing_a_panchayat import AsksGramPanchayat
-from actions.common import FAILED, language_of, latest_entity, run_journey, send
+from actions.common import FAILED, language_of, latest_entity, run_journey, say, send
 from actions.forms import PAUSED, PausableForm, pressed, resumed
 from panchayat.journeys import applying
 
@@ -116,9 +116,13 @@ class ValidateApplicationForm(AsksGramPanchayat, PausableForm, FormValidationAct
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> Dict[Text, Any]:
         language = language_of(tracker)
-        draft = tracker.get_slot("application_draft") or applying.new_draft(tracker.get_slot("service"))
+        current = applying.step_of(tracker.get_slot("application_draft"), tracker.get_slot("service"))
+        if current is None:
+            # A draft kept for a service no longer offered: set aside; the form asks which service.
+            say(dispatcher, "draft_service_withdrawn", language)
+            return {"service": None, "application_draft": None, "application_answer": None}
+        draft, step = current
         typed = str(slot_value or "")
-        step, _key = applying.next_step(draft)
         interrupted = self.not_an_answer(
             dispatcher,
             tracker,
@@ -172,27 +176,33 @@ class ActionDownloadCertificate(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        language = language_of(tracker)
-        found = await run_journey(
-            dispatcher,
-            language,
-            applying.download,
-            tracker.sender_id,
-            tracker.latest_message.get("text") or "",
-            language,
-            latest_entity(tracker, "application_number"),
-        )
-        if found is FAILED:
-            return []
-        send(dispatcher, found.replies, language)
-        if found.pdf is not None:
-            # One custom message: channels send it as a document with this caption.
-            dispatcher.utter_message(
-                json_message={
-                    "document": str(found.pdf),
-                    "filename": Path(found.pdf).name,
-                    "caption": found.caption.text(language),
-                    "mime_type": "application/pdf",
-                }
-            )
+        await send_certificate(dispatcher, tracker, latest_entity(tracker, "application_number"))
         return []
+
+
+async def send_certificate(dispatcher: CollectingDispatcher, tracker: Tracker, number: Optional[str]) -> None:
+    """The citizen's certificate `number` (else the one named in the message, else their latest)
+    as a PDF, or why there is none yet."""
+    language = language_of(tracker)
+    found = await run_journey(
+        dispatcher,
+        language,
+        applying.download,
+        tracker.sender_id,
+        tracker.latest_message.get("text") or "",
+        language,
+        number,
+    )
+    if found is FAILED:
+        return
+    send(dispatcher, found.replies, language)
+    if found.pdf is not None:
+        # One custom message: channels send it as a document with this caption.
+        dispatcher.utter_message(
+            json_message={
+                "document": str(found.pdf),
+                "filename": Path(found.pdf).name,
+                "caption": found.caption.text(language),
+                "mime_type": "application/pdf",
+            }
+        )

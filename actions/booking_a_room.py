@@ -11,6 +11,7 @@ from actions.choosing_a_panchayat import AsksGramPanchayat
 from actions.common import FAILED, language_of, run_journey, say, send
 from actions.forms import PAUSED, PausableForm, opening_message, pressed, resumed
 from panchayat.answers import is_no, is_yes
+from panchayat.identifiers import parse_booking_number
 from panchayat.journeys import booking_a_room
 from panchayat.journeys.booking_a_room import CANCELLATION_BUTTONS, SUMMARY_BUTTONS, next_step
 
@@ -109,7 +110,7 @@ class ActionAskCancellationAnswer(Action):
                     event.get("event") == "user"
                     and event.get("parse_data", {}).get("intent", {}).get("name") == "cancel_booking"
                 ):
-                    target = booking_a_room.booking_number(event.get("text") or "")
+                    target = parse_booking_number(event.get("text") or "")
                     break
         offer = await run_journey(dispatcher, language, booking_a_room.cancellable, tracker.sender_id, target, language)
         if offer is FAILED:
@@ -143,7 +144,7 @@ class ValidateBookingCancellationForm(PausableForm, FormValidationAction):
         )
         if interrupted is not None:
             return interrupted
-        picked = booking_a_room.booking_number(typed)
+        picked = parse_booking_number(typed)
         if picked and picked != target:
             return {"cancellation_answer": None, "cancellation_target": picked}
         # "cancel" answers "cancel this booking?" with a yes.

@@ -7,6 +7,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from panchayat import catalogue
+from panchayat.errors import log_failure
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +24,7 @@ def say(
 
 def say_sorry(dispatcher: CollectingDispatcher, language: str, error: Exception) -> None:
     """A failure on our side: log it for the operator, tell the user plainly, leak nothing."""
-    logger.exception("action failed: %s", type(error).__name__)
+    log_failure(logger, "action failed", error)
     say(dispatcher, "try_again", language)
 
 

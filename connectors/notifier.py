@@ -134,9 +134,6 @@ class NotifierPolicy:
     def retry(self) -> outbox.Retry:
         return outbox.Retry(self.max_attempts, self.retry_seconds, self.retry_max_seconds)
 
-    def retry_delay(self, attempts: int, retry_after: Optional[float] = None) -> timedelta:
-        return self.retry.delay(attempts, retry_after)
-
 
 def _int(environ: Mapping[str, str], name: str, default: int) -> int:
     try:

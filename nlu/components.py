@@ -33,6 +33,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from panchayat.answers import corrected_intent
 from panchayat.bengali import normalize, phonetic_key
+from panchayat.grievances import GRIEVANCE_CATEGORIES
 from panchayat.identifiers import BOOKING_PREFIX, GRIEVANCE_PREFIX, find_identifiers, prefix_of
 from panchayat.periods import parse_financial_year, parse_month
 from panchayat.services import all_services
@@ -42,7 +43,7 @@ logger = logging.getLogger(__name__)
 # Numbers that are not applications; every other number found is one (of some service).
 IDENTIFIER_ENTITIES = {BOOKING_PREFIX: "booking_number", GRIEVANCE_PREFIX: "grievance_number"}
 FIXED_CLOSED_VALUES = {
-    "grievance_category": {"street_light", "drinking_water", "tube_well", "drainage", "road", "sanitation", "other"},
+    "grievance_category": set(GRIEVANCE_CATEGORIES),
     "language": {"bn", "en"},
 }
 

@@ -36,15 +36,17 @@ def _sqlite_begin(connection) -> None:
 
 
 def get_engine(url: Optional[str] = None) -> Engine:
+    # hide_parameters: a database error logged with its traceback names the statement but not its
+    # values, which can be a citizen's number, a complaint's words or an employee's details.
     url = url or config.database_url()
     engine = _engines.get(url)
     if engine is None:
         if url.startswith("sqlite"):
-            engine = create_engine(url, future=True, connect_args={"timeout": 10})
+            engine = create_engine(url, future=True, hide_parameters=True, connect_args={"timeout": 10})
             event.listen(engine, "connect", _sqlite_pragmas)
             event.listen(engine, "begin", _sqlite_begin)
         else:
-            engine = create_engine(url, future=True, pool_pre_ping=True)
+            engine = create_engine(url, future=True, hide_parameters=True, pool_pre_ping=True)
         _engines[url] = engine
     return engine
 

@@ -4,6 +4,8 @@ Each carries a catalogue key and parameters, so the CLI and the chat can both
 explain it in the user's language; nothing is written when one is raised.
 """
 
+import logging
+import traceback
 from typing import Any
 
 
@@ -17,3 +19,13 @@ class PanchayatError(Exception):
         from panchayat.catalogue import text
 
         return text(f"error_{self.key}", language, **self.params)
+
+
+def log_failure(logger: logging.Logger, what: str, error: BaseException) -> None:
+    """Logs a failure for the operator: its kind and where it happened, without its message.
+
+    An error's message can carry what the user typed or stored: PostgreSQL repeats the
+    conflicting value ("Key (wa_id)=(91...) already exists"). The frames say where to look.
+    """
+    frames = "".join(traceback.format_tb(error.__traceback__))
+    logger.error("%s: %s\n%s", what, type(error).__name__, frames.rstrip())

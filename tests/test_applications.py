@@ -102,6 +102,17 @@ def validate(slot, value, dispatcher, tracker, domain):
     return asyncio.run(getattr(validator, f"validate_{slot}")(value, dispatcher, tracker, domain))
 
 
+def test_a_draft_kept_for_a_service_no_longer_defined_is_set_aside(dispatcher, make_tracker, domain):
+    """A definition file removed while a citizen's draft waited: they are told, and asked which
+    service, instead of getting "try again" at every answer."""
+    draft = {"service": "pension_certificate", "fields": {"applicant_name": "Rina Das"}, "documents": {},
+             "editing": None}
+    tracker = make_tracker("Rina Das", intent="inform", slots={"language": "en", "application_draft": draft})
+    result = validate("application_answer", "Rina Das", dispatcher, tracker, domain)
+    assert result == {"service": None, "application_draft": None, "application_answer": None}
+    assert dispatcher.messages[-1]["text"].startswith("That service is no longer offered here")
+
+
 def test_the_form_fills_a_trade_noc_in_banglish_and_submits(sqlite_database, dispatcher, make_tracker, domain,
                                                              tmp_path, monkeypatch):
     monkeypatch.setattr("panchayat.config.VAR_DIR", tmp_path)

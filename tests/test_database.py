@@ -192,3 +192,21 @@ def test_a_failed_unit_of_work_leaves_no_citizen_behind(database):
         create_then_fail("910000000077")
     with db.session_scope(database) as session:
         assert citizens.find_citizen(session, "910000000077") is None
+
+
+def test_a_failure_is_logged_without_a_citizens_number(database, caplog):
+    """Errors are logged for the operator by kind and place; their text, which PostgreSQL fills
+    with the conflicting value (a WhatsApp number here), stays out of the log."""
+    import logging
+
+    from panchayat.errors import log_failure
+    from panchayat.models import Citizen
+
+    with pytest.raises(IntegrityError) as refused:
+        with db.session_scope(database) as session:
+            session.add_all([Citizen(wa_id="919812345678"), Citizen(wa_id="919812345678")])
+            session.flush()
+    with caplog.at_level(logging.ERROR):
+        log_failure(logging.getLogger("test"), "action failed", refused.value)
+    assert "IntegrityError" in caplog.text and "session.flush()" in caplog.text
+    assert "919812345678" not in caplog.text

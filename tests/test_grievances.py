@@ -2,6 +2,7 @@
 
 import asyncio
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -335,13 +336,19 @@ def test_a_bare_ok_after_an_approval_downloads_and_a_voice_note_gets_the_menu(
     from panchayat import applications
 
     with db.session_scope(sqlite_database) as session:
-        application = applications.submit(
-            session, citizens.get_or_create(session, seed.DEMO_CITIZEN), "trade_noc", seed.DEMO_FIELDS["trade_noc"]
+        citizen = citizens.get_or_create(session, seed.DEMO_CITIZEN)
+        asked_about, newer = (
+            applications.submit(session, citizen, service, seed.DEMO_FIELDS[service])
+            for service in ("trade_noc", "business_noc")
         )
-        applications.start_review(session, application, actor="clerk")
-        applications.approve(session, application, actor="pradhan")
-    events = bare("ok pathan", dispatcher, make_tracker, domain)
-    assert [(e["event"], e["name"]) for e in events] == [("followup", "action_download_certificate")]
+        # The newer application is approved first: the notification now open is about the older one.
+        for application in (newer, asked_about):
+            applications.start_review(session, application, actor="clerk")
+            applications.approve(session, application, actor="pradhan")
+        number = asked_about.number
+    assert bare("ok pathan", dispatcher, make_tracker, domain) == []
+    (document,) = [m["custom"] for m in dispatcher.messages if m.get("custom")]
+    assert document["filename"].startswith(number) and Path(document["document"]).read_bytes().startswith(b"%PDF")
     dispatcher.messages.clear()
     bare("/inform", dispatcher, make_tracker, domain, intent="inform", metadata={"wa_type": "audio"})
     assert dispatcher.messages[0]["text"].startswith("I cannot understand voice messages")

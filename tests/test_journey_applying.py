@@ -127,7 +127,7 @@ def test_filing_is_refused_and_nothing_written_without_a_gram_panchayat_or_all_a
     half = dict(draft, fields={"trade_name": "Maa Kali Store"})
     with pytest.raises(PanchayatError) as missing:
         applying.submit(DEMO_CITIZEN, half)
-    assert missing.value.key == "fields_missing"
+    assert missing.value.key == "draft_incomplete"
     assert (count(database, Application), count(database, Attachment), count(database, Citizen)) == before
 
 

@@ -175,6 +175,14 @@ def test_the_number_of_the_complaint_is_no_rating(database):
     assert complaining.rate(seed.DEMO_CITIZEN, f"{loose} 3", None, "en")[0].params["rating"] == "3"
 
 
+def test_the_number_of_the_complaint_in_bengali_is_no_rating_either(database):
+    number = lodge_resolved(database, seed.DEMO_CITIZEN)
+    serial = str(int(number.rsplit("-", 1)[1]))
+    bengali = "জিআর ২০২৬ " + serial.translate(str.maketrans("0123456789", "০১২৩৪৫৬৭৮৯"))
+    (thanks,) = complaining.rate(seed.DEMO_CITIZEN, f"৪ দিলাম, {bengali}", None, "bn")
+    assert thanks.params["rating"] == "৪"
+
+
 def test_nobody_rates_someone_elses_complaint(database):
     number = lodge_resolved(database, "demo-applicant-1")
     assert complaining.rate(STRANGER, f"{number} 5", number, "en") == [Reply("grievance_nothing_to_rate")]

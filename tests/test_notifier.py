@@ -516,8 +516,8 @@ def test_templates_and_limits_come_from_the_environment():
     assert (defaults.template_for("grievance_resolved"), defaults.document_template) == (DEFAULT_TEMPLATE,
                                                                                          DOCUMENT_TEMPLATE)
     assert (defaults.template_language("bn"), defaults.template_language("en")) == ("bn", "en_US")
-    assert defaults.retry_delay(1) < defaults.retry_delay(2) < defaults.retry_delay(3)
-    assert defaults.retry_delay(30) == timedelta(seconds=defaults.retry_max_seconds)
+    assert defaults.retry.delay(1) < defaults.retry.delay(2) < defaults.retry.delay(3)
+    assert defaults.retry.delay(30) == timedelta(seconds=defaults.retry_max_seconds)
 
 
 def test_a_template_parameter_is_one_line_and_short_enough_for_meta():

@@ -37,6 +37,7 @@ from connectors.whatsapp.settings import WhatsAppSettings
 from connectors.whatsapp.signing import HEADER, valid_signature
 from panchayat import channel_records, citizens
 from panchayat.catalogue import digits, text as catalogue_text
+from panchayat.errors import log_failure
 from panchayat.file_types import HEAD_BYTES, sniff
 from panchayat.journeys import in_thread
 from panchayat.language import conversation_language
@@ -125,8 +126,8 @@ class SenderQueues:
                 job = queue.popleft()
                 try:
                     await job()
-                except Exception:
-                    logger.exception("whatsapp: a message of %s failed", mask_number(sender))
+                except Exception as error:
+                    log_failure(logger, f"whatsapp: a message of {mask_number(sender)} failed", error)
         finally:
             del self._queues[sender]
 

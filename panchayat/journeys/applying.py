@@ -145,6 +145,16 @@ def new_draft(service_code: Optional[str]) -> Dict:
     return {"service": service_code, "fields": {}, "documents": {}, "editing": None}
 
 
+def step_of(draft: Optional[Dict], service_code: Optional[str]) -> Optional[Tuple[Dict, str]]:
+    """The draft (a new one for `service_code` when none is kept) and the kind of its next step,
+    or None when its service is no longer defined (its definition file was removed since)."""
+    try:
+        draft = draft or new_draft(service_code)
+        return draft, next_step(draft)[0]
+    except PanchayatError:
+        return None
+
+
 def next_step(draft: Dict) -> Tuple[str, Optional[str]]:
     """("field", name), ("document", code) or ("confirm", None)."""
     service = get_service(draft["service"])
@@ -350,7 +360,7 @@ def answer(
 def submit(session, sender: str, draft: Dict) -> str:
     """Files the application of `sender` with its documents; returns the application number."""
     if next_step(draft)[0] != "confirm":
-        raise PanchayatError("fields_missing", fields=next_step(draft)[1])
+        raise PanchayatError("draft_incomplete")
     application = applications.submit(
         session, citizens.get_or_create(session, sender), draft["service"], draft["fields"]
     )

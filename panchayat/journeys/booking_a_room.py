@@ -27,7 +27,6 @@ from panchayat.catalogue import day, digits, localised, rupees, text
 from panchayat.dates import nights_in, parse_stay
 from panchayat.db import transaction
 from panchayat.errors import PanchayatError
-from panchayat.identifiers import parse_booking_number
 from panchayat.journeys import Button, Reply, reply
 from panchayat.models import GuestHouse
 
@@ -98,11 +97,6 @@ def booking_line(booking: BookingFacts, language: str) -> str:
         amount=rupees(booking.amount_paise, language),
         status=text(f"status_{booking.status}", language),
     )
-
-
-def booking_number(typed: str) -> Optional[str]:
-    """The booking number in a message ("GH-2026-000001", "gh 2026 1"), or None."""
-    return parse_booking_number(typed)
 
 
 # --- Reading the answers (no database) -------------------------------------------------------

@@ -18,13 +18,12 @@ from panchayat.answers import is_correction, is_no, is_payload, is_skip, is_yes,
 from panchayat.bengali import normalize
 from panchayat.catalogue import day, digits, localised, text
 from panchayat.errors import PanchayatError
-from panchayat.identifiers import parse_grievance_number
+from panchayat.identifiers import find_identifiers, parse_grievance_number
 from panchayat.journeys import Button, Reply, reply
 
 # The order of the list a citizen picks from (its numbers are answers, so it stays put).
 CATEGORIES = ("street_light", "tube_well", "drinking_water", "drainage", "sanitation", "road", "other")
 MAX_DESCRIPTION = 1000
-# The list of the citizen's complaints shows at most this many, the newest.
 
 # The buttons a question offers: catalogue keys of their titles, and what pressing (or typing)
 # one means. The actions read a typed title as its payload and pass it on as `button`.
@@ -352,9 +351,12 @@ def rate(session: Session, sender: str, typed: str, number: Optional[str], langu
     names (else the one `typed` names), else the newest one still unrated. Raises PanchayatError
     for a rating outside 1-5 or a complaint rated already; nothing is written then."""
     number = number or parse_grievance_number(typed)
-    rest = typed.replace(number, " ") if number else typed
-    # The figures of a complaint number written loosely ("gr 2026 17") are no rating.
-    figures = re.findall(r"\d+", normalize(re.sub(r"(?i)\bgr\W*\d{4}\W*\d+", " ", rest)))
+    # The figures of any number written in the message, however loosely ("gr 2026 17",
+    # "জিআর ২০২৬ ১৭"), are no rating: only what is left is read.
+    rest = typed
+    for start, end, _value in reversed(find_identifiers(typed)):
+        rest = rest[:start] + " " + rest[end:]
+    figures = re.findall(r"\d+", normalize(rest))
     rating = int(figures[-1]) if figures else None
     citizen = citizens.get_or_create(session, sender)
     grievance = (
