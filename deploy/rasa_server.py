@@ -1,8 +1,10 @@
-"""`rasa` with the fixes the load benchmark found (docs/benchmark.md), for scripts/production.py.
+"""`rasa` with the fixes the load benchmark found (docs/benchmark.md): the one Rasa server of
+every mode (`make run`, `make serve`, `make simulator` through scripts/stack.py, the tests, and
+production through scripts/production.py).
 
-    python deploy/rasa_server.py run --model ... --endpoints deploy/endpoints.production.yml ...
+    python deploy/rasa_server.py run --model ... --endpoints ... --credentials ...
 
-Same arguments as the `rasa` command. Before handing over to Rasa it replaces one function:
+Same arguments as the `rasa` command. Before handing over to Rasa it replaces two functions:
 
 - `RemoteAction._validate_action_result`: Rasa 3.6 calls `jsonschema.validate()` on every
   action server answer, and that first checks the (constant) schema against the JSON Schema
@@ -13,24 +15,76 @@ Same arguments as the `rasa` command. Before handing over to Rasa it replaces on
   for each event of a tracker read from the tracker store, so reading a conversation cost time
   in proportion to its length times the number of event classes. Here the first class found
   for a type name is remembered; an unknown name looks again (a class defined later is found).
+
+Each patch was written against Rasa RASA_VERSION and names the sha256 of the source of the
+function it replaces. If the installed Rasa or that source differs, the server refuses to start
+and says which patch no longer fits (tests/test_rasa_patches.py fails the same way). To run
+anyway, unpatched, set PANCHAYAT_RASA_UNPATCHED=1: a warning is printed and Rasa runs as shipped.
 """
+import hashlib
+import inspect
+import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 # The project root, for deploy.lock_store and the channels named in credentials.yml.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+RASA_VERSION = "3.6.21"
+ALLOW_UNPATCHED = "PANCHAYAT_RASA_UNPATCHED"
 
-def _cached_action_result_validation() -> None:
+
+class PatchMismatch(RuntimeError):
+    """The installed Rasa is not the one a patch was written for."""
+
+
+@dataclass(frozen=True)
+class Patch:
+    name: str  # the replaced function, as module:Class.attribute
+    original_sha256: str  # sha256 of inspect.getsource() of Rasa's function
+    owner: Callable[[], type]  # the class that holds it (imported late: Rasa is slow to import)
+    attribute: str
+    replacement: Callable[[], Any]  # builds what goes in its place
+
+
+def fingerprint(function: Any) -> str:
+    return hashlib.sha256(inspect.getsource(function).encode()).hexdigest()
+
+
+# Rasa's own functions, kept when replaced (for the check and for tests comparing behaviour).
+_originals: Dict[str, Any] = {}
+
+
+def original(patch: Patch) -> Any:
+    """Rasa's function, whether or not the patch is applied."""
+    if patch.name in _originals:
+        return _originals[patch.name]
+    return getattr(patch.owner(), patch.attribute)
+
+
+def _remote_action() -> type:
+    from rasa.core.actions.action import RemoteAction
+
+    return RemoteAction
+
+
+def _event() -> type:
+    from rasa.shared.core.events import Event
+
+    return Event
+
+
+def _cached_action_result_validation() -> Any:
     from jsonschema.exceptions import best_match
     from jsonschema.validators import validator_for
     from rasa.shared.constants import DOCS_BASE_URL
-    from rasa.core.actions.action import RemoteAction
 
+    RemoteAction = _remote_action()
     validator: Optional[Any] = None
 
-    def validate_action_result(self: RemoteAction, result: Dict[str, Any]) -> bool:
+    def validate_action_result(self: Any, result: Dict[str, Any]) -> bool:
         nonlocal validator
         if validator is None:
             schema = RemoteAction.action_response_format_spec()
@@ -44,13 +98,13 @@ def _cached_action_result_validation() -> None:
             raise error
         return True
 
-    RemoteAction._validate_action_result = validate_action_result
+    return validate_action_result
 
 
-def _cached_event_classes() -> None:
+def _cached_event_classes() -> Any:
     import rasa.shared.utils.common
-    from rasa.shared.core.events import Event
 
+    Event = _event()
     found: Dict[str, type] = {}
 
     def resolve_by_type(type_name: str, default: Optional[type] = None) -> Optional[type]:
@@ -67,16 +121,86 @@ def _cached_event_classes() -> None:
             return default
         raise ValueError(f"Unknown event name '{type_name}'.")
 
-    Event.resolve_by_type = staticmethod(resolve_by_type)
+    return staticmethod(resolve_by_type)
 
 
-def apply() -> None:
-    _cached_action_result_validation()
-    _cached_event_classes()
+PATCHES: List[Patch] = [
+    Patch(
+        "rasa.core.actions.action:RemoteAction._validate_action_result",
+        "f8cdb4be6812396167ced74161b2ccd65c5ea676ad86d7d359d8c322d9d8dc42",
+        _remote_action,
+        "_validate_action_result",
+        _cached_action_result_validation,
+    ),
+    Patch(
+        "rasa.shared.core.events:Event.resolve_by_type",
+        "b5cf570fa7f286c7059ec73d8880528d03a78b28cf4e80285a46079c0fa65968",
+        _event,
+        "resolve_by_type",
+        _cached_event_classes,
+    ),
+]
+
+
+def installed_rasa_version() -> str:
+    import rasa
+
+    return rasa.__version__
+
+
+def problems() -> List[str]:
+    """Why the patches do not fit the installed Rasa; empty when they all do."""
+    found = []
+    version = installed_rasa_version()
+    if version != RASA_VERSION:
+        found.append(f"Rasa {version} is installed; the patches were written for Rasa {RASA_VERSION}")
+    for patch in PATCHES:
+        try:
+            digest = fingerprint(original(patch))
+        except (AttributeError, ImportError, OSError, TypeError) as error:
+            found.append(f"{patch.name}: not found in the installed Rasa ({type(error).__name__})")
+            continue
+        if digest != patch.original_sha256:
+            found.append(
+                f"{patch.name}: its source changed (sha256 {digest[:12]}…, "
+                f"patch written for {patch.original_sha256[:12]}…)"
+            )
+    return found
+
+
+def apply() -> bool:
+    """Replaces the functions; True when patched. Raises PatchMismatch when a patch no longer
+    fits the installed Rasa, unless PANCHAYAT_RASA_UNPATCHED=1 (then warns, runs unpatched)."""
+    mismatches = problems()
+    if mismatches:
+        details = "\n  ".join(mismatches)
+        if os.environ.get(ALLOW_UNPATCHED) == "1":
+            print(
+                f"rasa_server: WARNING: running Rasa UNPATCHED ({ALLOW_UNPATCHED}=1), slower under load:\n  {details}",
+                file=sys.stderr,
+                flush=True,
+            )
+            return False
+        raise PatchMismatch(
+            "deploy/rasa_server.py: the Rasa patches do not fit the installed Rasa:\n  "
+            f"{details}\nReview each patch against the new Rasa source (docs/benchmark.md), update its "
+            f"fingerprint, or set {ALLOW_UNPATCHED}=1 to run Rasa unpatched."
+        )
+    for patch in PATCHES:
+        if patch.name in _originals:
+            continue  # already applied in this process
+        owner = patch.owner()
+        _originals[patch.name] = getattr(owner, patch.attribute)
+        setattr(owner, patch.attribute, patch.replacement())
+    return True
 
 
 if __name__ == "__main__":
-    apply()
+    try:
+        apply()
+    except PatchMismatch as mismatch:
+        print(mismatch, file=sys.stderr)
+        sys.exit(3)
     from rasa.__main__ import main
 
     sys.exit(main())

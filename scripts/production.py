@@ -283,11 +283,12 @@ def start(args: argparse.Namespace) -> int:
         # The SDK's own entry point: `rasa run actions` would load Rasa and TensorFlow into every
         # action server too (about 500 MB more each, and TensorFlow's hooks on every GC).
         actions = [supervisor.start(f"actions-{port}", [str(VENV_BIN / "python"), "-m", "rasa_sdk", "--actions",
-                                                        "actions", "--port", str(port)], env)
+                                                        "actions", "--port", str(port)],
+                                    {**env, **stack.ACTION_SERVER_ENVIRONMENT})
                    for port in action_ports]
-        # deploy/rasa_server.py is `rasa` with the fixes the benchmark found; --unpatched: Rasa as shipped.
-        rasa = [str(VENV_BIN / "rasa")] if args.unpatched else [str(VENV_BIN / "python"),
-                                                                 str(DEPLOY / "rasa_server.py")]
+        # The Rasa server of every mode (stack.RASA_SERVER: deploy/rasa_server.py, `rasa` with the
+        # guarded fixes the benchmark found); --unpatched: Rasa as shipped.
+        rasa = [str(VENV_BIN / "rasa")] if args.unpatched else stack.RASA_SERVER
         rasa_command = rasa + ["run", "--model", str(args.model), "--enable-api", "--interface", args.interface,
                                "--credentials", str(credentials), "--endpoints",
                                str(DEPLOY / "endpoints.production.yml")]

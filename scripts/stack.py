@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import List
+from typing import Dict, List, Optional
 
 import requests
 
@@ -33,6 +33,10 @@ LOG_DIR = config.VAR_DIR / "log"
 RASA_PORT = int(os.environ.get("RASA_PORT", 5005))
 ACTION_PORT = int(os.environ.get("ACTION_PORT", 5055))
 SIMULATOR_PORT = int(os.environ.get("SIMULATOR_PORT", 8090))
+# The Rasa server of every mode (production too): `rasa` with the guarded patches (deploy/rasa_server.py).
+RASA_SERVER = [str(VENV_BIN / "python"), str(ROOT / "deploy" / "rasa_server.py")]
+# Sanic's access log is below the SDK's log level (ERROR) anyway; off, no record is built per request.
+ACTION_SERVER_ENVIRONMENT = {"SANIC_ACCESS_LOG": "False"}
 
 
 def prepare_database() -> None:
@@ -69,11 +73,14 @@ def runtime_files() -> List[str]:
     return [str(credentials_file), str(endpoints_file)]
 
 
-def start(name: str, command: List[str]) -> subprocess.Popen:
+def start(name: str, command: List[str], environment: Optional[Dict[str, str]] = None) -> subprocess.Popen:
+    """Starts one server, its output in var/log/<name>.log; `environment` adds to this process's."""
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     log = open(LOG_DIR / f"{name}.log", "ab")
+    env = {**os.environ, **environment} if environment else None
     # A process group of its own, so stopping it also stops whatever it spawned.
-    return subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    return subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                            env=env)
 
 
 def wait_ready(url: str, process: subprocess.Popen, name: str, timeout: float = 300) -> None:
@@ -137,11 +144,14 @@ def serve(interactive: bool, simulator: bool = False) -> int:
             processes.append(page)
             names[page.pid] = "simulator"
             wait_ready(f"http://127.0.0.1:{SIMULATOR_PORT}/sim/api/health", page, "simulator", timeout=30)
-        actions = start("actions", [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions",
-                                    "--port", str(ACTION_PORT)])
+        # The SDK's own entry point, as in production: `rasa run actions` would also load Rasa and
+        # TensorFlow (about 500 MB, and TensorFlow's hooks on every GC) into the action server.
+        actions = start("actions", [str(VENV_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions",
+                                    "--port", str(ACTION_PORT)], ACTION_SERVER_ENVIRONMENT)
         processes.append(actions)
-        rasa = start("rasa", [str(VENV_BIN / "rasa"), "run", "--model", str(MODEL), "--enable-api",
-                              "--port", str(RASA_PORT), "--credentials", credentials, "--endpoints", endpoints])
+        # The one Rasa server of every mode: `rasa` with the guarded patches of deploy/rasa_server.py.
+        rasa = start("rasa", RASA_SERVER + ["run", "--model", str(MODEL), "--enable-api", "--port", str(RASA_PORT),
+                                            "--credentials", credentials, "--endpoints", endpoints])
         processes.append(rasa)
         names.update({actions.pid: "actions", rasa.pid: "rasa"})
         print(f"serve: starting the action server (:{ACTION_PORT}) and the Rasa server (:{RASA_PORT}) ...")
