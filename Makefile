@@ -11,7 +11,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 
 .PHONY: setup run serve simulator production chat train validate db lint test test-fast pytest test-stories evaluate-nlu \
-	nlu-heldout conversations
+	nlu-heldout conversations bench
 
 setup:
 	@bash scripts/setup.sh
@@ -84,3 +84,9 @@ nlu-heldout: setup train
 ## success table by service and register in results/conversations.md.
 conversations: setup train
 	$(PY) scripts/conversations.py
+
+## Load benchmark, ours (embedded default, scripts/stack.py serve) against a stock `rasa init`
+## assistant in the same run (REST, 1 and 20 users): var/bench/report-<tag>.md, about 6 minutes.
+## Not part of `make test`; docs/benchmark.md ("make bench").
+bench: setup train
+	@$(PY) scripts/bench.py

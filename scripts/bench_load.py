@@ -8,6 +8,12 @@ webhook, with the outbound Graph API played by a lean receiver in this process.
     python scripts/bench_load.py --rate 20 --soak 1800 --label soak        # memory over 30 minutes
     python scripts/bench_load.py --rate 20 --soak 1800 --conversations-per-user 2  # citizens come and go
     python scripts/bench_load.py --scripts stock --rate 80 ...             # a `rasa init` assistant
+    python scripts/bench_load.py --rest --webhook http://127.0.0.1:5005/webhooks/rest/webhook \
+        --users 20 --think-min 0 --think-max 0 --pids 1234,1235           # Rasa's REST channel
+
+With --rest the driver speaks Rasa's REST channel instead (POST {sender, message}; the replies
+come in the HTTP response, so the latency is the POST's; a 200 with no message is answered, counted as
+"empty_replies"); no Graph receiver runs and think times below 0.5 s are allowed.
 
 Each simulated user has its own wa_id and plays one conversation script at a time (menu and
 office info, a complaint, a guest-house booking, certificate status and download, a pay slip
@@ -169,7 +175,7 @@ class Bench:
         self.latencies: List[float] = []
         self.windowed: List[tuple] = []  # (second since start, latency) for the time series
         self.sent = self.answered = self.outbound = self.extra_outbound = 0
-        self.missing = self.http_errors = self.transport_errors = self.skipped = 0
+        self.missing = self.http_errors = self.transport_errors = self.skipped = self.empty_replies = 0
         self.status_counts: Dict[int, int] = {}
         self.missing_steps: List[str] = []  # the texts that got no reply, to find out why
         self.measuring = False
@@ -227,9 +233,46 @@ class Bench:
         body = webhook([message], names={user.wa_id: "Bench Citizen"}, phone_number_id=self.args.phone_number_id)
         return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
+    async def rest_turn(self, session: aiohttp.ClientSession, user: User) -> Optional[float]:
+        """One message through Rasa's REST channel: the time its replies came, None if none came."""
+        text = user.script[user.step]
+        counted = self.measuring
+        try:
+            async with session.post(self.args.webhook, json={"sender": user.wa_id, "message": text}) as reply:
+                replies = await reply.json(content_type=None) if reply.status == 200 else None
+                status = reply.status
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
+            status, replies = None, None
+        if counted:
+            if status is None:
+                self.transport_errors += 1
+            elif status != 200:
+                self.http_errors += 1
+                self.status_counts[status] = self.status_counts.get(status, 0) + 1
+            elif not replies:
+                # Answered, with nothing to say (the stock moodbot does this in a second conversation).
+                self.empty_replies += 1
+                self.missing_steps.append(text)
+            else:
+                self.outbound += len(replies)
+        return time.monotonic() if status == 200 and replies is not None else None
+
     async def turn(self, session: aiohttp.ClientSession, user: User) -> None:
         """One message of `user`: POST the webhook, wait for the first reply, then think."""
         user.busy = True
+        if self.args.rest:
+            counted, started = self.measuring, time.monotonic()
+            if counted:
+                self.sent += 1
+            answered_at = await self.rest_turn(session, user)
+            if answered_at is None:
+                # The conversation is off its script now: this number is retired.
+                self.users.pop(user.wa_id, None)
+                await asyncio.sleep(1.0)
+                user.busy = False
+                return
+            await self.answered_turn(user, counted, started, answered_at)
+            return
         body = self.payload(user)
         headers = signed_headers(self.args.app_secret, body)
         user.pending = asyncio.get_running_loop().create_future()
@@ -263,6 +306,10 @@ class Bench:
             # A late reply would be taken for the next message's: this number is retired.
             self.users.pop(user.wa_id, None)
             return
+        await self.answered_turn(user, counted, started, answered_at)
+
+    async def answered_turn(self, user: User, counted: bool, started: float, answered_at: float) -> None:
+        """Records an answered message, moves `user` on in its script, then thinks."""
         latency = answered_at - started
         if counted:
             self.answered += 1
@@ -329,7 +376,7 @@ class Bench:
     async def run(self) -> Dict:
         args = self.args
         servers = server_pids(args)
-        runner = await self.start_graph()
+        runner = None if args.rest else await self.start_graph()
         connector = aiohttp.TCPConnector(limit=args.connections)
         timeout = aiohttp.ClientTimeout(total=30)
         series: List[Dict] = []
@@ -361,7 +408,8 @@ class Bench:
                 await asyncio.wait(list(self.inflight), timeout=args.reply_timeout + 5)
             stop.set()
             await sampling
-        await runner.cleanup()
+        if runner is not None:
+            await runner.cleanup()
         return self.summary(measured_for, servers, series, load_before, cpu_after)
 
     def summary(self, measured_for: float, servers: Dict[str, int], series: List[Dict], load_before: List[float],
@@ -379,6 +427,7 @@ class Bench:
             "scripts": self.args.scripts,
             "mode": f"open loop {self.args.rate}/s" if self.args.rate else f"closed loop {self.args.users} users",
             "webhook": self.args.webhook,
+            "channel": "rest" if self.args.rest else "whatsapp",
             "measured_seconds": round(measured_for, 1),
             "load_average_before": load_before,
             "load_average_after": load_average(),
@@ -389,6 +438,7 @@ class Bench:
             "answered_per_second": round(in_window / measured_for, 1) if measured_for else 0,
             "answered_after_window": self.answered - in_window,
             "outbound_messages": self.outbound,
+            "empty_replies": self.empty_replies,  # REST only: a 200 with no message, counted as answered
             "outbound_per_second": round(self.outbound / measured_for, 1) if measured_for else 0,
             "latency_ms": {"p50": _round(percentile(ms, 50)), "p95": _round(percentile(ms, 95)),
                            "p99": _round(percentile(ms, 99)), "max": _round(max(ms) if ms else None),
@@ -454,6 +504,8 @@ def table(result: Dict) -> str:
 def parser() -> argparse.ArgumentParser:
     options = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     options.add_argument("--webhook", default="http://127.0.0.1:8080/webhooks/whatsapp/webhook")
+    options.add_argument("--rest", action="store_true",
+                         help="Rasa's REST channel at --webhook (.../webhooks/rest/webhook) instead of WhatsApp")
     options.add_argument("--graph-port", type=int, default=8089, help="where the stack sends its Graph calls")
     options.add_argument("--app-secret", default=os.environ.get("WHATSAPP_APP_SECRET", ""))
     options.add_argument("--phone-number-id", default=os.environ.get("WHATSAPP_PHONE_NUMBER_ID", "100000000000001"))
@@ -480,10 +532,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parser().parse_args(argv)
-    if not args.app_secret:
+    if not args.app_secret and not args.rest:
         print("bench: --app-secret or WHATSAPP_APP_SECRET is needed to sign webhooks", file=sys.stderr)
         return 2
-    if args.think_min < 0.5:
+    if args.think_min < 0.5 and not args.rest:
         print("bench: --think-min below 0.5 s would mix up the replies of consecutive turns", file=sys.stderr)
         return 2
     try:
