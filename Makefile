@@ -86,7 +86,8 @@ conversations: setup train
 	$(PY) scripts/conversations.py
 
 ## Load benchmark, ours (embedded default, scripts/stack.py serve) against a stock `rasa init`
-## assistant in the same run (REST, 1 and 20 users): var/bench/report-<tag>.md, about 6 minutes.
-## Not part of `make test`; docs/benchmark.md ("make bench").
+## assistant in the same run (REST, 1 and 20 users), then the production stack through WhatsApp
+## at 40 msg/s: var/bench/report-<tag>.md, about 7 minutes. Not part of `make test`;
+## docs/benchmark.md ("make bench").
 bench: setup train
-	@$(PY) scripts/bench.py
+	@$(PY) scripts/bench.py --whatsapp
