@@ -135,12 +135,12 @@ def ours_pids(stack: subprocess.Popen) -> Dict[str, int]:
     return found
 
 
-def stop(process: Optional[subprocess.Popen]) -> None:
+def stop(process: Optional[subprocess.Popen], timeout: float = 30) -> None:
     if process is None or process.poll() is not None:
         return
-    process.send_signal(signal.SIGTERM)  # stack.py stops its own servers
+    process.send_signal(signal.SIGTERM)  # stack.py and production.py stop their own servers
     try:
-        process.wait(timeout=30)
+        process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
@@ -183,7 +183,9 @@ def whatsapp_production(tag: str, args) -> Dict:
                         "--json", str(out)], cwd=ROOT, env=env)
         return json.loads(out.read_text())
     finally:
-        stop(stack)
+        # production.py gives each server up to 40 s to stop; killed sooner, it would leave its
+        # Rasa servers (each in its own process group) running.
+        stop(stack, timeout=150)
 
 
 def summary_row(result: Dict) -> Dict:
