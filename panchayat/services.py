@@ -173,9 +173,16 @@ def definition_dirs(extra_dirs: Iterable[Path] = ()) -> List[Path]:
 
 def all_services(extra_dirs: Iterable[Path] = ()) -> Dict[str, Service]:
     """Every service by code, in the order menus list them (`order`, then code)."""
+    return dict(_services_in(tuple(str(directory) for directory in definition_dirs(extra_dirs))))
+
+
+@cache
+def _services_in(directories: Tuple[str, ...]) -> Dict[str, Service]:
+    # Merged, checked and sorted once per set of folders: the NLU, the channel and the actions
+    # ask for the services several times on every message.
     services: Dict[str, Service] = {}
-    for directory in definition_dirs(extra_dirs):
-        services.update(_load_dir(str(directory)))
+    for directory in directories:
+        services.update(_load_dir(directory))
     by_prefix: Dict[str, str] = {}
     for service in services.values():
         taken = by_prefix.setdefault(service.prefix, service.code)
