@@ -290,8 +290,7 @@ def start(args: argparse.Namespace) -> int:
         # guarded fixes the benchmark found); --unpatched: Rasa as shipped.
         rasa = [str(VENV_BIN / "rasa")] if args.unpatched else stack.RASA_SERVER
         rasa_command = rasa + ["run", "--model", str(args.model), "--enable-api", "--interface", args.interface,
-                               "--credentials", str(credentials), "--endpoints",
-                               str(DEPLOY / "endpoints.production.yml")]
+                               "--credentials", str(credentials), "--endpoints", str(args.endpoints)]
         if args.quiet:
             rasa_command.append("--quiet")
         servers = [supervisor.start(f"rasa-{port}", rasa_command + ["--port", str(port)], env)
@@ -362,7 +361,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--rasa", type=int, default=2, help="Rasa servers (default 2)")
     run.add_argument("--actions", type=int, default=1, help="action servers (default 1)")
     run.add_argument("--workers", type=int, default=1, help="Sanic workers per Rasa server (Rasa's multi-worker mode)")
-    run.add_argument("--tf-threads", type=int, default=0, help="TensorFlow threads per Rasa server (0: TF decides)")
+    run.add_argument("--tf-threads", type=int, default=0, help="TensorFlow threads per Rasa server "
+                     "(0: deploy/rasa_server.py's default, 1)")
     run.add_argument("--rasa-port", type=int, default=int(setting("RASA_PORT", "5301")),
                      help="first Rasa server port (default 5301)")
     run.add_argument("--action-port", type=int, default=int(setting("ACTION_PORT", "5351")),
@@ -374,6 +374,8 @@ def parser() -> argparse.ArgumentParser:
                      help="address the Rasa servers listen on (their HTTP API is not for the public)")
     run.add_argument("--rest", action="store_true", help="also open the REST channel (closed networks only)")
     run.add_argument("--model", default=str(MODEL), help="the model the Rasa servers load (default: ours)")
+    run.add_argument("--endpoints", default=str(DEPLOY / "endpoints.production.yml"),
+                     help="the Rasa servers' endpoints file (default deploy/endpoints.production.yml)")
     run.add_argument("--unpatched", action="store_true", help="run Rasa as shipped, without deploy/rasa_server.py")
     run.add_argument("--quiet", action="store_true", help="Rasa servers log warnings only")
     run.add_argument("--no-notifier", action="store_true", help="do not start the notification worker")
