@@ -118,3 +118,28 @@ def test_resolve_by_type_finds_every_event_class_as_rasa():
     # And events round-trip through the patched lookup.
     event = Event.from_parameters({"event": "slot", "name": "language", "value": "bn"})
     assert event.as_dict()["value"] == "bn"
+
+
+def test_tensorflow_defaults_fill_only_what_the_environment_leaves_unset():
+    environ = {"TF_INTRA_OP_PARALLELISM_THREADS": "2"}  # production.py --tf-threads 2
+    rasa_server.set_tensorflow_defaults(environ)
+    assert environ == {
+        "TF_INTRA_OP_PARALLELISM_THREADS": "2",
+        "TF_INTER_OP_PARALLELISM_THREADS": "1",
+        "TF_ENABLE_ONEDNN_OPTS": "0",
+    }
+
+
+def test_freed_memory_is_returned_by_a_daemon_thread_on_glibc():
+    assert rasa_server.trim_freed_memory() is True  # these machines run glibc
+    thread = rasa_server.return_freed_memory(every=3600)
+    assert thread is not None and thread.is_alive() and thread.daemon
+    assert thread.name == "return-freed-memory"
+
+
+def test_the_server_sets_the_defaults_before_tensorflow_loads():
+    # The order matters: TensorFlow reads these variables once, when it is imported.
+    source = (ROOT / "deploy" / "rasa_server.py").read_text()
+    main = source[source.index('if __name__ == "__main__":') :]
+    assert main.index("set_tensorflow_defaults()") < main.index("from rasa.__main__ import main")
+    assert "import tensorflow" not in source and "\nimport rasa" not in source
