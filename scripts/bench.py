@@ -27,8 +27,12 @@ docs/production.md): the production stack (`scripts/production.py start --rasa 2
 
 A failed production run is reported and does not stop the REST report.
 
-TODO (not done yet): scripts/bench_plot.py (throughput and latency against offered load into
-docs/benchmark.png); the production run at several offered rates for that plot.
+Before and after against offered load (about 7 minutes each; the plot in docs/benchmark.md):
+
+    python scripts/bench.py --no-rest --whatsapp --rates 10,20,30,40,50 --duration 30 --tag sweep-after
+    python scripts/bench.py --no-rest --whatsapp --rates 10,20,30,40,50 --duration 30 --tag sweep-before --stack-root ../before
+    # (../before: a git worktree of the earlier commit, with its .venv and models/)
+    python scripts/bench_plot.py before=sweep-before after=sweep-after
 """
 
 import argparse
