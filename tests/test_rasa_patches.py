@@ -143,3 +143,22 @@ def test_the_server_sets_the_defaults_before_tensorflow_loads():
     main = source[source.index('if __name__ == "__main__":') :]
     assert main.index("set_tensorflow_defaults()") < main.index("from rasa.__main__ import main")
     assert "import tensorflow" not in source and "\nimport rasa" not in source
+
+
+def test_tensorflow_runs_without_jax_when_the_server_keeps_it_out():
+    # A fresh interpreter as the server starts one: TensorFlow's TFLite helpers find no JAX and
+    # turn JAX conversion off instead of failing, and a DIET-like model still runs.
+    script = (
+        "import importlib.util, sys\n"
+        f"spec = importlib.util.spec_from_file_location('rasa_server', {str(ROOT / 'deploy' / 'rasa_server.py')!r})\n"
+        "server = importlib.util.module_from_spec(spec); spec.loader.exec_module(server)\n"
+        "server.keep_jax_out()\n"
+        "import tensorflow as tf\n"
+        "from tensorflow.lite.python import util\n"
+        "assert util._xla_computation is None\n"
+        "assert 'jax' not in sys.modules or sys.modules['jax'] is None\n"
+        "print(float(tf.reduce_sum(tf.keras.layers.Dense(2)(tf.ones((1, 3)))) * 0))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().endswith("0.0")
