@@ -36,7 +36,10 @@ SIMULATOR_PORT = int(os.environ.get("SIMULATOR_PORT", 8090))
 # The Rasa server of every mode (production too): `rasa` with the guarded patches (deploy/rasa_server.py).
 RASA_SERVER = [str(VENV_BIN / "python"), str(ROOT / "deploy" / "rasa_server.py")]
 # Sanic's access log is below the SDK's log level (ERROR) anyway; off, no record is built per request.
-ACTION_SERVER_ENVIRONMENT = {"SANIC_ACCESS_LOG": "False"}
+# MALLOC_ARENA_MAX: each thread of the action server's pool would otherwise get a malloc arena
+# of its own; two arenas keep its resident memory about 65 MiB lower under load (145 against
+# 210 MiB with 20 users, docs/benchmark.md) at no measurable cost in CPU.
+ACTION_SERVER_ENVIRONMENT = {"SANIC_ACCESS_LOG": "False", "MALLOC_ARENA_MAX": "2"}
 
 
 def prepare_database() -> None:
