@@ -30,8 +30,8 @@ A failed production run is reported and does not stop the REST report.
 Before and after against offered load (about 7 minutes each; the plot in docs/benchmark.md):
 
     python scripts/bench.py --no-rest --whatsapp --rates 10,20,30,40,50 --duration 30 --tag sweep-after
-    python scripts/bench.py --no-rest --whatsapp --rates 10,20,30,40,50 --duration 30 --tag sweep-before --stack-root ../before
-    # (../before: a git worktree of the earlier commit, with its .venv and models/)
+    python scripts/bench.py --no-rest --whatsapp --rates 10,20,30,40,50 --duration 30 \\
+        --tag sweep-before --stack-root ../before   # a worktree of the earlier commit, its .venv, models/
     python scripts/bench_plot.py before=sweep-before after=sweep-after
 """
 
@@ -174,44 +174,22 @@ def stop(process: Optional[subprocess.Popen], timeout: float = 30) -> None:
         process.wait()
 
 
+def rest_load_command(url: str, scripts: str, users: int, args, pids_file: Path, label: str, out: Path) -> List[str]:
+    """scripts/bench_load.py through Rasa's REST channel: closed loop, no think time, citizens
+    leaving after two conversations (make bench and scripts/bench_profile.py drive the same way)."""
+    return [PY, "scripts/bench_load.py", "--rest", "--webhook", f"{url}/webhooks/rest/webhook",
+            "--scripts", scripts, "--users", str(users), "--think-min", "0", "--think-max", "0",
+            "--duration", str(args.duration), "--warmup", str(args.warmup), "--conversations-per-user", "2",
+            "--sample-every", "5", "--pids-file", str(pids_file), "--label", label, "--json", str(out)]  # fmt: skip
+
+
 def drive(tag: str, name: str, scripts: str, url: str, pids: Dict[str, int], users: int, args) -> Dict:
     pids_file = BENCH_DIR / f"{tag}-{name}-pids.json"
     pids_file.write_text(json.dumps(pids))
     out = BENCH_DIR / f"{tag}-{name}.json"
     log(f"{name}: {users} user(s), {args.warmup:.0f} s warm-up + {args.duration:.0f} s measured")
-    subprocess.run(
-        [
-            PY,
-            "scripts/bench_load.py",
-            "--rest",
-            "--webhook",
-            f"{url}/webhooks/rest/webhook",
-            "--scripts",
-            scripts,
-            "--users",
-            str(users),
-            "--think-min",
-            "0",
-            "--think-max",
-            "0",
-            "--duration",
-            str(args.duration),
-            "--warmup",
-            str(args.warmup),
-            "--conversations-per-user",
-            "2",
-            "--sample-every",
-            "5",
-            "--pids-file",
-            str(pids_file),
-            "--label",
-            f"{tag}-{name}",
-            "--json",
-            str(out),
-        ],
-        cwd=ROOT,
-        env=environment(),
-    )
+    subprocess.run(rest_load_command(url, scripts, users, args, pids_file, f"{tag}-{name}", out), cwd=ROOT,
+                   env=environment())  # fmt: skip
     return json.loads(out.read_text())
 
 

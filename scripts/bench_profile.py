@@ -50,7 +50,7 @@ AREAS: List[Tuple[str, str]] = [
     ("lock store", "lock_store.py"),
     ("tracker (events, states)", "rasa/shared/core/trackers.py"),
     ("events", "rasa/shared/core/events.py"),
-    ("channel / HTTP", "rasa/core/channels"),
+    ("rest of the turn (processor, graph runner)", "rasa/core/channels"),
     ("sanic", "sanic/"),
     ("rasa_sdk: executor", "rasa_sdk/executor.py"),
     ("rasa_sdk: forms", "rasa_sdk/forms.py"),
@@ -132,37 +132,13 @@ def main(argv: Optional[List[str]] = None) -> int:
         pids_file = bench.BENCH_DIR / f"{args.tag}-pids.json"
         pids_file.write_text(json.dumps(pids))
         outputs = {name: bench.BENCH_DIR / f"{args.tag}-{name}.txt" for name in ("rasa", "actions")}
+        load_json = bench.BENCH_DIR / f"{args.tag}-load.json"
         driver = subprocess.Popen(
-            [
-                bench.PY,
-                "scripts/bench_load.py",
-                "--rest",
-                "--webhook",
-                f"http://127.0.0.1:{bench.OURS_RASA_PORT}/webhooks/rest/webhook",
-                "--scripts",
-                "panchayat",
-                "--users",
-                str(args.users),
-                "--think-min",
-                "0",
-                "--think-max",
-                "0",
-                "--duration",
-                str(args.duration),
-                "--warmup",
-                str(args.warmup),
-                "--conversations-per-user",
-                "2",
-                "--pids-file",
-                str(pids_file),
-                "--label",
-                args.tag,
-                "--json",
-                str(bench.BENCH_DIR / f"{args.tag}-load.json"),
-            ],
+            bench.rest_load_command(f"http://127.0.0.1:{bench.OURS_RASA_PORT}", "panchayat", args.users, args,
+                                    pids_file, args.tag, load_json),
             cwd=bench.ROOT,
             env=bench.environment(),
-        )
+        )  # fmt: skip
         time.sleep(args.warmup)
         for name, path in outputs.items():
             recorders.append(
@@ -189,7 +165,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         driver.wait()
         for recorder in recorders:
             recorder.wait(timeout=120)
-        load = json.loads((bench.BENCH_DIR / f"{args.tag}-load.json").read_text())
+        load = json.loads(load_json.read_text())
         print(
             f"load: {load['answered_per_second']} msg/s answered, p50 {load['latency_ms']['p50']} ms, "
             f"CPU ms per message {load['server_cpu_ms_per_answered']}"
