@@ -21,7 +21,8 @@ Two process settings go with them (not patches: Rasa's code is untouched):
 - TensorFlow runs with one thread per pool and without oneDNN's rewrites
   (`TENSORFLOW_DEFAULTS`, each overridable from the environment): DIET predicts one short
   message at a time, where extra threads and oneDNN's kernels cost more than they save
-  (measured: NLU CPU per message 15 -> 11-13 ms, 20-30 MB less memory).
+  (measured with our model: oneDNN off took parsing from 17.7-18.5 to 14.7-14.9 ms of CPU per
+  message and 20-30 MiB less memory; docs/benchmark.md).
 - JAX stays out (`keep_jax_out`): TensorFlow 2.12 requires it and imports it, when installed,
   only for TFLite's conversion of JAX models, which Rasa never does; that import costs about
   65 MiB per server. TensorFlow expects the ImportError and leaves the conversion off.
