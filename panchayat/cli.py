@@ -31,10 +31,11 @@ from panchayat import (
     payroll,
     periods,
     seed,
+    staff,
 )
 from panchayat.directory import import_gram_panchayats
 from panchayat.errors import PanchayatError
-from panchayat.models import APPLICATION_STATUSES, GRIEVANCE_STATUSES, District, GuestHouse
+from panchayat.models import APPLICATION_STATUSES, GRIEVANCE_STATUSES, STAFF_ROLES, District, GuestHouse
 from panchayat.services import all_services
 
 EXIT_BAD_INPUT = 2
@@ -370,6 +371,44 @@ def cmd_payroll_import(args, out: Output) -> None:
 # --- parser -------------------------------------------------------------------------
 
 
+def _account_dict(account) -> Dict:
+    return {"username": account.username, "full_name": account.full_name, "role": account.role,
+            "gp_code": account.gp_code, "block_code": account.block_code, "active": account.active,
+            "must_change_password": account.must_change_password}
+
+
+def cmd_staff_add(args, out: Output) -> None:
+    with db.session_scope() as session:
+        account, password = staff.add(session, args.username, args.name, args.role, _actor(args), gp_code=args.gp,
+                                      block_code=args.block, language=args.language)
+        data = {**_account_dict(account), "one_time_password": password}
+    # Shown here once and nowhere else: only its scrypt hash is stored.
+    out.emit(f"staff account {data['username']} ({data['role']}) added; one-time password: {password} "
+             f"(shown once; to be changed at the first login within {staff.STAFF_ONE_TIME_PASSWORD_DAYS} days)", data)
+
+
+def cmd_staff_reset_password(args, out: Output) -> None:
+    with db.session_scope() as session:
+        password = staff.reset_password(session, args.username, _actor(args))
+        data = {**_account_dict(staff.find(session, args.username)), "one_time_password": password}
+    out.emit(f"{data['username']}: new one-time password {password} (shown once; sessions ended)", data)
+
+
+def cmd_staff_set_active(args, out: Output) -> None:
+    active = args.action == "enable"
+    with db.session_scope() as session:
+        data = _account_dict(staff.set_active(session, args.username, active, _actor(args)))
+    out.emit(f"{data['username']} {'enabled' if active else 'disabled'}", data)
+
+
+def cmd_staff_list(args, out: Output) -> None:
+    with db.session_scope() as session:
+        data = [_account_dict(account) for account in staff.list_accounts(session)]
+    out.emit(f"{len(data)} staff accounts", data, [
+        f"{a['username']:<20} {a['role']:<14} gp={a['gp_code'] or '-'} block={a['block_code'] or '-'}"
+        f"{'' if a['active'] else ' (disabled)'}" for a in data])
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -503,6 +542,24 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(sub, "import", cmd_payroll_import, "load pay components per employee and month from CSV")
     p.add_argument("file")
     p.add_argument("--by", metavar="NAME")
+
+    sub = group("staff", "staff accounts of the console")
+    p = command(sub, "add", cmd_staff_add, "a new console account with a one-time password (shown once)")
+    p.add_argument("username")
+    p.add_argument("--name", required=True, metavar="FULL NAME")
+    p.add_argument("--role", required=True, choices=STAFF_ROLES)
+    p.add_argument("--gp", type=int, metavar="CODE", help="the GP (clerk, pradhan, secretary)")
+    p.add_argument("--block", type=int, metavar="CODE", help="the block (block_officer)")
+    p.add_argument("--language", choices=("bn", "en"), default="bn")
+    p.add_argument("--by", metavar="NAME")
+    p = command(sub, "reset-password", cmd_staff_reset_password, "a new one-time password; open sessions end")
+    p.add_argument("username")
+    p.add_argument("--by", metavar="NAME")
+    for action, text in (("disable", "no more logins; open sessions end"), ("enable", "allow logins again")):
+        p = command(sub, action, cmd_staff_set_active, text)
+        p.add_argument("username")
+        p.add_argument("--by", metavar="NAME")
+    command(sub, "list", cmd_staff_list, "every account, its role and scope")
     return parser
 
 

@@ -484,3 +484,68 @@ class WhatsAppOutbound(Base):
     # The outbox notification this message delivers (panchayat.outbox): after a crash, the
     # worker looks here to see what the provider already took before it sends anything again.
     notification_id = Column(ForeignKey("notifications.id"), index=True)
+
+
+# --- the staff console (console/) ------------------------------------------------------
+
+# clerk: reviews applications, assigns and resolves complaints, cancels bookings, imports payroll;
+# pradhan, secretary: all of that, and approves, rejects and revokes; block_officer: reads every GP of
+# a block; administrator: staff accounts only; trainer: the NLU inbox (no citizen records).
+STAFF_ROLES = ("clerk", "pradhan", "secretary", "block_officer", "administrator", "trainer")
+
+
+class StaffAccount(Base):
+    """A panchayat employee who signs in to the console. The password is kept as a scrypt hash;
+    a new or reset account holds a one-time password that must be changed at the first login."""
+
+    __tablename__ = "staff_accounts"
+    __table_args__ = (
+        CheckConstraint(_in("role", STAFF_ROLES), name="role"),
+        CheckConstraint(_in("language", LANGUAGES), name="language"),
+    )
+    id = Column(Integer, primary_key=True)
+    username = Column(String(40), nullable=False, unique=True)
+    full_name = Column(String(120), nullable=False)
+    role = Column(String(20), nullable=False)
+    # The scope of every page and action: one GP (clerk, pradhan, secretary) or one block (block officer).
+    gp_code = Column(ForeignKey("gram_panchayats.lgd_code"), index=True)
+    block_code = Column(ForeignKey("blocks.lgd_code"), index=True)
+    language = Column(String(2), nullable=False, default="bn")
+    password_hash = Column(String(200), nullable=False)
+    must_change_password = Column(Boolean, nullable=False, default=True)
+    # Set only by a reset or `staff add`; the one-time password is refused after this moment.
+    one_time_password_expires_at = Column(DateTime)
+    failed_logins = Column(Integer, nullable=False, default=0)
+    locked_until = Column(DateTime)
+    active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    last_login_at = Column(DateTime)
+
+    gram_panchayat = relationship("GramPanchayat")
+    block = relationship("Block")
+
+
+class StaffSession(Base):
+    """A signed-in browser. The cookie holds a random token; only its SHA-256 is kept here, with the
+    form token (CSRF) that every form of this session must send back."""
+
+    __tablename__ = "staff_sessions"
+    id = Column(Integer, primary_key=True)
+    token_hash = Column(String(64), nullable=False, unique=True)
+    account_id = Column(ForeignKey("staff_accounts.id"), nullable=False, index=True)
+    csrf_token = Column(String(64), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    last_seen_at = Column(DateTime, nullable=False, default=utcnow)
+    ended_at = Column(DateTime)
+
+    account = relationship("StaffAccount")
+
+
+class StaffLoginAttempt(Base):
+    """One try at the login form, for rate limiting by client; the address is kept as a keyed hash."""
+
+    __tablename__ = "staff_login_attempts"
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime, nullable=False, default=utcnow, index=True)
+    client_hash = Column(String(64), nullable=False, index=True)
+    succeeded = Column(Boolean, nullable=False, default=False)

@@ -62,6 +62,8 @@ SAMPLE_GPS = [
         ("Dipak Halder", "দীপক হালদার"),
     ),
 ]
+# The GP of the demo citizen, the demo applications and the console's demo clerk and pradhan.
+DEMO_GP = SAMPLE_GPS[0][0]
 
 DEMO_FIELDS: Dict[str, Dict[str, Any]] = {
     "trade_noc": {
@@ -133,7 +135,7 @@ def seed_demo(session: Session, today: Optional[date] = None) -> Dict[str, int]:
         session.add(Official(gp_code=code, role="pradhan", name_en=pradhan[0], name_bn=pradhan[1]))
         session.add(Official(gp_code=code, role="secretary", name_en=secretary[0], name_bn=secretary[1]))
     session.flush()
-    home = SAMPLE_GPS[0][0]
+    home = DEMO_GP
 
     demo = Citizen(wa_id=DEMO_CITIZEN, name="Demo Citizen", gp_code=home)
     applicants = [

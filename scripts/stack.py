@@ -7,7 +7,8 @@
                                         page that plays Meta's part (simulator/), until Ctrl-C
 
 When the WhatsApp channel is on, the notification worker (connectors/notifier.py) runs too.
-Ports: RASA_PORT (5005), ACTION_PORT (5055), SIMULATOR_PORT (8090). Server logs go to var/log/.
+Every mode also starts the staff console (console/, `python -m console`).
+Ports: RASA_PORT (5005), ACTION_PORT (5055), CONSOLE_PORT (8070), SIMULATOR_PORT (8090). Server logs go to var/log/.
 """
 import os
 import secrets
@@ -24,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from connectors.whatsapp.settings import ENVIRONMENT as WHATSAPP_ENVIRONMENT, credentials_in_environment  # noqa: E402
-from panchayat import config, db, migrate, seed  # noqa: E402
+from panchayat import config, db, migrate, seed, staff  # noqa: E402
 
 VENV_BIN = ROOT / ".venv" / "bin"
 MODEL = ROOT / "models" / "panchayat.tar.gz"
@@ -33,6 +34,7 @@ LOG_DIR = config.VAR_DIR / "log"
 RASA_PORT = int(os.environ.get("RASA_PORT", 5005))
 ACTION_PORT = int(os.environ.get("ACTION_PORT", 5055))
 SIMULATOR_PORT = int(os.environ.get("SIMULATOR_PORT", 8090))
+CONSOLE_PORT = int(os.environ.get("CONSOLE_PORT", 8070))
 # The Rasa server of every mode (production too): `rasa` with the guarded patches (deploy/rasa_server.py).
 RASA_SERVER = [str(VENV_BIN / "python"), str(ROOT / "deploy" / "rasa_server.py")]
 # Sanic's access log is below the SDK's log level (ERROR) anyway; off, no record is built per request.
@@ -47,10 +49,14 @@ def prepare_database() -> None:
     with db.session_scope() as session:
         if seed.demo_present(session):
             print(f"db: schema at {revision}; data present")
-            return
-        counts = seed.seed_demo(session)
-    print(f"db: schema at {revision}; loaded demo data ({counts['sample_gps']} sample GPs, "
-          f"{counts['applications']} applications, {counts['employees']} employees)")
+        else:
+            counts = seed.seed_demo(session)
+            print(f"db: schema at {revision}; loaded demo data ({counts['sample_gps']} sample GPs, "
+                  f"{counts['applications']} applications, {counts['employees']} employees)")
+        passwords = staff.ensure_demo_accounts(session, seed.DEMO_GP)
+    # Shown once: a demo account gets a fresh one-time password until someone has logged in with it.
+    for username, password in passwords.items():
+        print(f"console: demo account {username}, one-time password {password} (change it at the first login)")
 
 
 def whatsapp_on() -> bool:
@@ -156,10 +162,14 @@ def serve(interactive: bool, simulator: bool = False) -> int:
         rasa = start("rasa", RASA_SERVER + ["run", "--model", str(MODEL), "--enable-api", "--port", str(RASA_PORT),
                                             "--credentials", credentials, "--endpoints", endpoints])
         processes.append(rasa)
-        names.update({actions.pid: "actions", rasa.pid: "rasa"})
+        # The staff console (console/): the office's side of every conversation, on the same database.
+        console = start("console", [str(VENV_BIN / "python"), "-m", "console", "--port", str(CONSOLE_PORT)])
+        processes.append(console)
+        names.update({actions.pid: "actions", rasa.pid: "rasa", console.pid: "console"})
         print(f"serve: starting the action server (:{ACTION_PORT}) and the Rasa server (:{RASA_PORT}) ...")
         wait_ready(f"http://localhost:{ACTION_PORT}/health", actions, "actions")
         wait_ready(f"http://localhost:{RASA_PORT}/status", rasa, "rasa")
+        wait_ready(f"http://127.0.0.1:{CONSOLE_PORT}/healthz", console, "console", timeout=60)
         if whatsapp_on():
             # The outbox goes out over WhatsApp only while the channel is on; it reads WHATSAPP_*.
             notifier = start("notifier", [str(VENV_BIN / "python"), "-m", "connectors.notifier"])
@@ -169,6 +179,7 @@ def serve(interactive: bool, simulator: bool = False) -> int:
         print(f"serve: ready; REST channel at http://localhost:{RASA_PORT}/webhooks/rest/webhook")
         if whatsapp_on():
             print(f"serve: WhatsApp webhook at http://localhost:{RASA_PORT}/webhooks/whatsapp/webhook")
+        print(f"console: staff console at http://localhost:{CONSOLE_PORT} (demo accounts: demo-clerk, demo-pradhan)")
         if simulator:
             print(f"simulator: open http://localhost:{SIMULATOR_PORT}", flush=True)
         if interactive:
