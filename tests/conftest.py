@@ -243,3 +243,74 @@ def make_tracker():
         )
 
     return build
+
+
+# --- The staff console: a signed-in browser per role ---------------------------------------
+
+
+class ConsoleBrowser:
+    """A Flask test client signed in as one staff account (its password already its own).
+    `post` sends the session's form token, as every form of the console does; `post_raw` does not."""
+
+    def __init__(self, client, username: str) -> None:
+        self.client = client
+        self.username = username
+
+    def get(self, url: str, **kwargs):
+        return self.client.get(url, **kwargs)
+
+    def csrf(self) -> str:
+        import re
+
+        page = self.client.get("/password")
+        return re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+
+    def post(self, url: str, data: Optional[Dict[str, Any]] = None, **kwargs):
+        return self.client.post(url, data={**(data or {}), "csrf_token": self.csrf()}, **kwargs)
+
+    def post_raw(self, url: str, data: Optional[Dict[str, Any]] = None, **kwargs):
+        return self.client.post(url, data=data or {}, **kwargs)
+
+
+@pytest.fixture
+def console(database):
+    """Makes signed-in console browsers on the test's database (each engine):
+    `console.sign_in("clerk", gp_code=990001)`, `console.sign_in("block_officer", block_code=3029)`.
+    `console.app` is the Flask app; `console.anonymous()` a client that is not signed in."""
+    import re
+
+    from console.app import create_app
+    from panchayat import staff
+
+    app = create_app(database, testing=True)
+
+    class Console:
+        def __init__(self) -> None:
+            self.app = app
+            self.url = database
+            self.count = 0
+
+        def anonymous(self, language: str = "en"):
+            client = app.test_client()
+            client.set_cookie("panchayat_console_lang", language)
+            return client
+
+        def sign_in(self, role: str, gp_code: Optional[int] = None, block_code: Optional[int] = None,
+                    language: str = "en", username: Optional[str] = None) -> ConsoleBrowser:
+            self.count += 1
+            username = username or f"{role.replace('_', '')}{self.count}"
+            with db.session_scope(database) as session:
+                _, one_time = staff.add(session, username, f"Test {role.title()} {self.count}", role, "test",
+                                        gp_code=gp_code, block_code=block_code, language=language)
+            client = app.test_client()
+            token = re.search(r'name="csrf_token" value="([^"]+)"',
+                              client.get("/login").get_data(as_text=True)).group(1)
+            answer = client.post("/login", data={"username": username, "password": one_time, "csrf_token": token})
+            assert answer.status_code == 302, answer.status_code
+            browser = ConsoleBrowser(client, username)
+            changed = browser.post("/password", {"current_password": one_time, "new_password": "Green-paddy-2026",
+                                                 "repeat_password": "Green-paddy-2026"})
+            assert changed.status_code == 302, changed.status_code
+            return browser
+
+    return Console()
