@@ -50,7 +50,7 @@ validate: setup
 ## Lint: ruff's rules, ruff's formatting and mypy's types, over the assistant's packages
 ## (configured in pyproject.toml). This only checks; `.venv/bin/ruff format PATH` and
 ## `.venv/bin/ruff check --fix PATH` rewrite.
-LINTED := panchayat actions connectors nlu
+LINTED := panchayat actions connectors nlu console
 lint: setup
 	$(PY) -m ruff check $(LINTED)
 	$(PY) -m ruff format --check $(LINTED)

@@ -1,4 +1,5 @@
 """`python -m console [--host H] [--port P]`: serves the staff console with waitress."""
+
 import argparse
 import logging
 

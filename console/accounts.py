@@ -33,8 +33,13 @@ def accounts() -> Any:
 def add() -> Any:
     with web.action(url_for("accounts.accounts")) as done:
         account, password = staff.add(
-            web.db_session(), web.form_text("username", 40), web.form_text("full_name", 120),
-            web.form_text("role", 20), web.actor(), gp_code=_code("gp_code"), block_code=_code("block_code"),
+            web.db_session(),
+            web.form_text("username", 40),
+            web.form_text("full_name", 120),
+            web.form_text("role", 20),
+            web.actor(),
+            gp_code=_code("gp_code"),
+            block_code=_code("block_code"),
             language=web.form_text("language", 2) or "bn",
         )
         return render_template("one_time_password.html", account=account, password=password)
@@ -46,8 +51,9 @@ def add() -> Any:
 def reset(username: str) -> Any:
     with web.action(url_for("accounts.accounts")) as done:
         password = staff.reset_password(web.db_session(), username, web.actor())
-        return render_template("one_time_password.html", account=staff.find(web.db_session(), username),
-                               password=password)
+        return render_template(
+            "one_time_password.html", account=staff.find(web.db_session(), username), password=password
+        )
     return done.response
 
 

@@ -101,8 +101,12 @@ def create_app(database_url: Optional[str] = None, testing: bool = False) -> Fla
 
     @app.errorhandler(HTTPException)
     def error_page(error: HTTPException) -> Any:
-        key = {400: "console_error_400", 403: "console_error_403", 404: "console_error_404",
-               413: "console_error_413"}.get(error.code or 500, "console_error_500")
+        key = {
+            400: "console_error_400",
+            403: "console_error_403",
+            404: "console_error_404",
+            413: "console_error_413",
+        }.get(error.code or 500, "console_error_500")
         if error.code == 400 and error.description == "csrf":
             key = "console_error_csrf"
         return render_template("error.html", message=web.t(key)), error.code

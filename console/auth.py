@@ -55,8 +55,12 @@ def login() -> Any:
             return redirect(url_for("auth.index"))
         return render_template("login.html", next=_safe_next(request.args.get("next")))
     # The client address as the server saw it (ProxyFix puts the browser's there behind nginx).
-    result = staff.log_in(web.db_session(), web.form_text("username", 40), request.form.get("password", "")[:200],
-                          request.remote_addr or "unknown")
+    result = staff.log_in(
+        web.db_session(),
+        web.form_text("username", 40),
+        request.form.get("password", "")[:200],
+        request.remote_addr or "unknown",
+    )
     if result.outcome != staff.LOGGED_IN:
         # The failure counts are written even though the login failed.
         web.db_session().commit()
@@ -67,7 +71,11 @@ def login() -> Any:
         target = url_for("auth.password")
     response = make_response(redirect(target))
     response.set_cookie(
-        "panchayat_staff", result.token or "", httponly=True, samesite="Lax", secure=request.is_secure,
+        "panchayat_staff",
+        result.token or "",
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure,
         max_age=staff.STAFF_SESSION_HOURS * 3600,
     )
     return response
@@ -110,8 +118,14 @@ def language() -> Any:
     if web.signed_in():
         staff.set_language(g.staff, chosen)
     elif chosen in ("bn", "en"):
-        response.set_cookie(web.LANGUAGE_COOKIE, chosen, httponly=True, samesite="Lax", secure=request.is_secure,
-                            max_age=365 * 24 * 3600)
+        response.set_cookie(
+            web.LANGUAGE_COOKIE,
+            chosen,
+            httponly=True,
+            samesite="Lax",
+            secure=request.is_secure,
+            max_age=365 * 24 * 3600,
+        )
     return response
 
 

@@ -372,19 +372,36 @@ def cmd_payroll_import(args, out: Output) -> None:
 
 
 def _account_dict(account) -> Dict:
-    return {"username": account.username, "full_name": account.full_name, "role": account.role,
-            "gp_code": account.gp_code, "block_code": account.block_code, "active": account.active,
-            "must_change_password": account.must_change_password}
+    return {
+        "username": account.username,
+        "full_name": account.full_name,
+        "role": account.role,
+        "gp_code": account.gp_code,
+        "block_code": account.block_code,
+        "active": account.active,
+        "must_change_password": account.must_change_password,
+    }
 
 
 def cmd_staff_add(args, out: Output) -> None:
     with db.session_scope() as session:
-        account, password = staff.add(session, args.username, args.name, args.role, _actor(args), gp_code=args.gp,
-                                      block_code=args.block, language=args.language)
+        account, password = staff.add(
+            session,
+            args.username,
+            args.name,
+            args.role,
+            _actor(args),
+            gp_code=args.gp,
+            block_code=args.block,
+            language=args.language,
+        )
         data = {**_account_dict(account), "one_time_password": password}
     # Shown here once and nowhere else: only its scrypt hash is stored.
-    out.emit(f"staff account {data['username']} ({data['role']}) added; one-time password: {password} "
-             f"(shown once; to be changed at the first login within {staff.STAFF_ONE_TIME_PASSWORD_DAYS} days)", data)
+    out.emit(
+        f"staff account {data['username']} ({data['role']}) added; one-time password: {password} "
+        f"(shown once; to be changed at the first login within {staff.STAFF_ONE_TIME_PASSWORD_DAYS} days)",
+        data,
+    )
 
 
 def cmd_staff_reset_password(args, out: Output) -> None:
@@ -404,9 +421,15 @@ def cmd_staff_set_active(args, out: Output) -> None:
 def cmd_staff_list(args, out: Output) -> None:
     with db.session_scope() as session:
         data = [_account_dict(account) for account in staff.list_accounts(session)]
-    out.emit(f"{len(data)} staff accounts", data, [
-        f"{a['username']:<20} {a['role']:<14} gp={a['gp_code'] or '-'} block={a['block_code'] or '-'}"
-        f"{'' if a['active'] else ' (disabled)'}" for a in data])
+    out.emit(
+        f"{len(data)} staff accounts",
+        data,
+        [
+            f"{a['username']:<20} {a['role']:<14} gp={a['gp_code'] or '-'} block={a['block_code'] or '-'}"
+            f"{'' if a['active'] else ' (disabled)'}"
+            for a in data
+        ],
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -27,9 +27,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from panchayat import config, journal, signing
-from panchayat.employees import _spend_the_same_time
-from panchayat.employees import hash_pin as hash_secret
-from panchayat.employees import pin_matches as secret_matches
+from panchayat.employees import _spend_the_same_time, hash_pin as hash_secret, pin_matches as secret_matches
 from panchayat.errors import PanchayatError
 from panchayat.models import (
     STAFF_ROLES,
@@ -165,13 +163,28 @@ def add(
     _check_scope(session, role, gp_code, block_code)
     if session.execute(select(StaffAccount.id).where(StaffAccount.username == username)).first():
         raise PanchayatError("staff_exists", username=username)
-    account = StaffAccount(username=username, full_name=full_name.strip(), role=role, gp_code=gp_code,
-                           block_code=block_code, language=language, active=True)
+    account = StaffAccount(
+        username=username,
+        full_name=full_name.strip(),
+        role=role,
+        gp_code=gp_code,
+        block_code=block_code,
+        language=language,
+        active=True,
+    )
     password = _set_one_time_password(account, utcnow())
     session.add(account)
     session.flush()
-    journal.audit(session, actor=actor, action="staff_added", entity_type="staff_account", entity_ref=username,
-                  new_state=role, gp_code=gp_code, block_code=block_code)
+    journal.audit(
+        session,
+        actor=actor,
+        action="staff_added",
+        entity_type="staff_account",
+        entity_ref=username,
+        new_state=role,
+        gp_code=gp_code,
+        block_code=block_code,
+    )
     return account, password
 
 
@@ -180,8 +193,9 @@ def reset_password(session: Session, username: str, actor: str) -> str:
     account = find(session, username)
     password = _set_one_time_password(account, utcnow())
     _end_sessions(session, account)
-    journal.audit(session, actor=actor, action="staff_password_reset", entity_type="staff_account",
-                  entity_ref=account.username)
+    journal.audit(
+        session, actor=actor, action="staff_password_reset", entity_type="staff_account", entity_ref=account.username
+    )
     return password
 
 
@@ -190,8 +204,13 @@ def set_active(session: Session, username: str, active: bool, actor: str) -> Sta
     account.active = active
     if not active:
         _end_sessions(session, account)
-    journal.audit(session, actor=actor, action="staff_enabled" if active else "staff_disabled",
-                  entity_type="staff_account", entity_ref=account.username)
+    journal.audit(
+        session,
+        actor=actor,
+        action="staff_enabled" if active else "staff_disabled",
+        entity_type="staff_account",
+        entity_ref=account.username,
+    )
     return account
 
 
@@ -223,7 +242,9 @@ def client_hash(client_address: str) -> str:
 def _client_failures(session: Session, client: str, now: datetime) -> int:
     since = now - timedelta(minutes=STAFF_CLIENT_WINDOW_MINUTES)
     return session.execute(
-        select(func.count()).select_from(StaffLoginAttempt).where(
+        select(func.count())
+        .select_from(StaffLoginAttempt)
+        .where(
             StaffLoginAttempt.client_hash == client,
             StaffLoginAttempt.succeeded.is_(False),
             StaffLoginAttempt.at >= since,
@@ -231,8 +252,9 @@ def _client_failures(session: Session, client: str, now: datetime) -> int:
     ).scalar_one()
 
 
-def log_in(session: Session, username: str, password: str, client_address: str,
-           now: Optional[datetime] = None) -> Login:
+def log_in(
+    session: Session, username: str, password: str, client_address: str, now: Optional[datetime] = None
+) -> Login:
     """Checks a login; on success opens a session and returns its token (for the cookie).
 
     An unknown username, a disabled account and a wrong password get the same answer after the
@@ -243,9 +265,13 @@ def log_in(session: Session, username: str, password: str, client_address: str,
     if _client_failures(session, client, now) >= STAFF_CLIENT_MAX_FAILURES:
         return Login(RATE_LIMITED)
     typed = (username or "").strip().lower()
-    account = session.execute(
-        select(StaffAccount).where(StaffAccount.username == typed).with_for_update()
-    ).scalar_one_or_none() if USERNAME.match(typed) else None
+    account = (
+        session.execute(
+            select(StaffAccount).where(StaffAccount.username == typed).with_for_update()
+        ).scalar_one_or_none()
+        if USERNAME.match(typed)
+        else None
+    )
     if account is None or not account.active:
         _spend_the_same_time(password or "")
         session.add(StaffLoginAttempt(at=now, client_hash=client, succeeded=False))
@@ -260,14 +286,28 @@ def log_in(session: Session, username: str, password: str, client_address: str,
         if account.failed_logins >= STAFF_MAX_FAILED_LOGINS:
             account.locked_until = now + timedelta(minutes=STAFF_LOCK_MINUTES)
             account.failed_logins = 0
-            journal.audit(session, actor=account.username, action="staff_locked", entity_type="staff_account",
-                          entity_ref=account.username, new_state="locked")
+            journal.audit(
+                session,
+                actor=account.username,
+                action="staff_locked",
+                entity_type="staff_account",
+                entity_ref=account.username,
+                new_state="locked",
+            )
         else:
-            journal.audit(session, actor=account.username, action="staff_login_failed",
-                          entity_type="staff_account", entity_ref=account.username)
+            journal.audit(
+                session,
+                actor=account.username,
+                action="staff_login_failed",
+                entity_type="staff_account",
+                entity_ref=account.username,
+            )
         return Login(BAD_CREDENTIALS)
-    if account.must_change_password and account.one_time_password_expires_at is not None \
-            and account.one_time_password_expires_at < now:
+    if (
+        account.must_change_password
+        and account.one_time_password_expires_at is not None
+        and account.one_time_password_expires_at < now
+    ):
         session.add(StaffLoginAttempt(at=now, client_hash=client, succeeded=False))
         return Login(EXPIRED)
     account.failed_logins = 0
@@ -275,10 +315,22 @@ def log_in(session: Session, username: str, password: str, client_address: str,
     account.last_login_at = now
     session.add(StaffLoginAttempt(at=now, client_hash=client, succeeded=True))
     token = secrets.token_urlsafe(32)
-    session.add(StaffSession(token_hash=_token_hash(token), account=account, csrf_token=secrets.token_urlsafe(32),
-                             created_at=now, last_seen_at=now))
-    journal.audit(session, actor=actor_name(account), action="staff_login", entity_type="staff_account",
-                  entity_ref=account.username)
+    session.add(
+        StaffSession(
+            token_hash=_token_hash(token),
+            account=account,
+            csrf_token=secrets.token_urlsafe(32),
+            created_at=now,
+            last_seen_at=now,
+        )
+    )
+    journal.audit(
+        session,
+        actor=actor_name(account),
+        action="staff_login",
+        entity_type="staff_account",
+        entity_ref=account.username,
+    )
     session.flush()
     return Login(LOGGED_IN, account, token)
 
@@ -298,8 +350,9 @@ def session_for(session: Session, token: Optional[str], now: Optional[datetime] 
     ).scalar_one_or_none()
     if held is None or held.ended_at is not None or not held.account.active:
         return None
-    if held.last_seen_at < now - timedelta(minutes=STAFF_IDLE_MINUTES) or \
-            held.created_at < now - timedelta(hours=STAFF_SESSION_HOURS):
+    if held.last_seen_at < now - timedelta(minutes=STAFF_IDLE_MINUTES) or held.created_at < now - timedelta(
+        hours=STAFF_SESSION_HOURS
+    ):
         held.ended_at = now
         return None
     if now - held.last_seen_at > timedelta(minutes=1):
@@ -309,8 +362,13 @@ def session_for(session: Session, token: Optional[str], now: Optional[datetime] 
 
 def log_out(session: Session, held: StaffSession) -> None:
     held.ended_at = utcnow()
-    journal.audit(session, actor=actor_name(held.account), action="staff_logout", entity_type="staff_account",
-                  entity_ref=held.account.username)
+    journal.audit(
+        session,
+        actor=actor_name(held.account),
+        action="staff_logout",
+        entity_type="staff_account",
+        entity_ref=held.account.username,
+    )
 
 
 def _end_sessions(session: Session, account: StaffAccount, keep: Optional[StaffSession] = None) -> None:
@@ -342,8 +400,13 @@ def change_password(session: Session, held: StaffSession, current: str, new_pass
     account.one_time_password_expires_at = None
     _end_sessions(session, account, keep=held)
     held.csrf_token = secrets.token_urlsafe(32)
-    journal.audit(session, actor=actor_name(account), action="staff_password_changed",
-                  entity_type="staff_account", entity_ref=account.username)
+    journal.audit(
+        session,
+        actor=actor_name(account),
+        action="staff_password_changed",
+        entity_type="staff_account",
+        entity_ref=account.username,
+    )
 
 
 def set_language(held: StaffSession, language: str) -> None:

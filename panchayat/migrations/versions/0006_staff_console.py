@@ -35,8 +35,9 @@ def upgrade() -> None:
         sa.Column("last_login_at", sa.DateTime(), nullable=True),
         sa.CheckConstraint(ROLES, name=op.f("ck_staff_accounts_role")),
         sa.CheckConstraint("language IN ('bn', 'en')", name=op.f("ck_staff_accounts_language")),
-        sa.ForeignKeyConstraint(["gp_code"], ["gram_panchayats.lgd_code"],
-                                name=op.f("fk_staff_accounts_gp_code_gram_panchayats")),
+        sa.ForeignKeyConstraint(
+            ["gp_code"], ["gram_panchayats.lgd_code"], name=op.f("fk_staff_accounts_gp_code_gram_panchayats")
+        ),
         sa.ForeignKeyConstraint(["block_code"], ["blocks.lgd_code"], name=op.f("fk_staff_accounts_block_code_blocks")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_staff_accounts")),
         sa.UniqueConstraint("username", name=op.f("uq_staff_accounts_username")),
@@ -53,8 +54,9 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("last_seen_at", sa.DateTime(), nullable=False),
         sa.Column("ended_at", sa.DateTime(), nullable=True),
-        sa.ForeignKeyConstraint(["account_id"], ["staff_accounts.id"],
-                                name=op.f("fk_staff_sessions_account_id_staff_accounts")),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["staff_accounts.id"], name=op.f("fk_staff_sessions_account_id_staff_accounts")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_staff_sessions")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_staff_sessions_token_hash")),
     )
