@@ -15,7 +15,7 @@ import secrets
 from datetime import timedelta
 from typing import Any, Dict, Optional
 
-from flask import Flask, abort, g, render_template, request, session
+from flask import Flask, abort, flash, g, redirect, render_template, request, session, url_for
 from sqlalchemy.orm import sessionmaker
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -62,10 +62,14 @@ def create_app(database_url: Optional[str] = None, testing: bool = False) -> Fla
     make_session = sessionmaker(bind=db.get_engine(url), future=True, expire_on_commit=False)
 
     @app.before_request
-    def open_unit_of_work() -> None:
+    def open_unit_of_work() -> Any:
         g.db = make_session()
         g.staff = staff.session_for(g.db, request.cookies.get(SESSION_COOKIE))
         if request.method == "POST":
+            if g.staff is None and request.endpoint not in ("auth.login", "auth.language"):
+                # A form sent after the session ended (idle, logged out elsewhere): sign in again.
+                flash(web.t("console_session_expired"), "error")
+                return redirect(url_for("auth.login"))
             sent = request.form.get("csrf_token", "")
             expected = csrf_token()
             if not sent or not hmac.compare_digest(sent, expected):

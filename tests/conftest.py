@@ -302,7 +302,7 @@ def console(database):
             with db.session_scope(database) as session:
                 _, one_time = staff.add(session, username, f"Test {role.title()} {self.count}", role, "test",
                                         gp_code=gp_code, block_code=block_code, language=language)
-            client = app.test_client()
+            client = self.anonymous(language)
             token = re.search(r'name="csrf_token" value="([^"]+)"',
                               client.get("/login").get_data(as_text=True)).group(1)
             answer = client.post("/login", data={"username": username, "password": one_time, "csrf_token": token})

@@ -105,8 +105,12 @@ def test_sessions_end_at_logout_idle_time_and_when_the_account_is_disabled(conso
     assert again.get("/applications/").location.startswith("/login")
 
     third = console.sign_in("clerk", gp_code=DEMO_GP, username="tapas")
+    token = third.csrf()
     assert third.post("/logout").status_code == 302
     assert third.get("/applications/").location.startswith("/login")
+    # A form sent after the session ended is not carried out: the user is asked to log in again.
+    late = third.post_raw("/logout", {"csrf_token": token}, follow_redirects=True)
+    assert "Your session has ended" in late.get_data(as_text=True)
     cookie = third.client.get_cookie("panchayat_staff")
     assert cookie is None or not cookie.value
 
