@@ -3,7 +3,7 @@
     python scripts/bench.py --whatsapp           # what `make bench` runs; about 6-7 minutes
     python scripts/bench.py                      # the REST comparison alone; about 4-5 minutes
     python scripts/bench.py --duration 30 --tag quick
-    BENCH_PORT_BASE=7600 python scripts/bench.py  # other ports (default 7500..7502)
+    BENCH_PORT_BASE=7600 python scripts/bench.py  # other ports (default 7500..7503; 7503 the console)
 
 What it does:
   1. the stock assistant: `rasa init --no-prompt --init-dir var/bench/stock` (made and trained
@@ -129,7 +129,8 @@ def start_stock() -> subprocess.Popen:
 
 
 def start_ours() -> subprocess.Popen:
-    env = environment(PANCHAYAT_VAR_DIR=str(OURS_VAR), RASA_PORT=str(OURS_RASA_PORT), ACTION_PORT=str(OURS_ACTION_PORT))
+    env = environment(PANCHAYAT_VAR_DIR=str(OURS_VAR), RASA_PORT=str(OURS_RASA_PORT), ACTION_PORT=str(OURS_ACTION_PORT),
+                      CONSOLE_PORT=str(OURS_ACTION_PORT + 1))
     OURS_VAR.mkdir(parents=True, exist_ok=True)
     subprocess.run([PY, "scripts/stack.py", "db"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
     out = open(BENCH_DIR / "ours-stack.log", "w")

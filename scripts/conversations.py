@@ -68,13 +68,14 @@ def load(paths: List[Path]) -> List[Dict[str, Any]]:
 class Stack:
     """`scripts/stack.py simulator` on ports of its own, with its own database."""
 
-    def __init__(self, folder: Path, rasa_port: int = 5305, action_port: int = 5355, sim_port: int = 8390) -> None:
+    def __init__(self, folder: Path, rasa_port: int = 5305, action_port: int = 5355, sim_port: int = 8390,
+                 console_port: int = 8380) -> None:
         self.folder = folder
         self.database_url = f"sqlite:///{folder / 'panchayat.db'}"
         self.sim = f"http://127.0.0.1:{sim_port}"
         self.env = dict(os.environ, PANCHAYAT_VAR_DIR=str(folder), DATABASE_URL=self.database_url,
                         RASA_PORT=str(rasa_port), ACTION_PORT=str(action_port), SIMULATOR_PORT=str(sim_port),
-                        CERTIFICATE_SIGNING_KEY=SIGNING_KEY)
+                        CONSOLE_PORT=str(console_port), CERTIFICATE_SIGNING_KEY=SIGNING_KEY)
         self.process: Optional[subprocess.Popen] = None
         self.log: List[str] = []
 

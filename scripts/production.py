@@ -8,7 +8,9 @@ SIGTERM.
 `start` creates the databases when missing, migrates the panchayat database, loads the demo
 data into an empty one, then starts the servers and waits until all answer. Citizens' webhooks
 go to nginx on WEBHOOK_PORT (8080, path /webhooks/whatsapp/webhook); the Rasa servers reach the
-action servers through nginx on ACTION_LB_PORT (8055). The WhatsApp channel is on when
+action servers through nginx on ACTION_LB_PORT (8055). The staff console listens on CONSOLE_PORT
+(8070) of CONSOLE_LISTEN (127.0.0.1: the office reaches it over its VPN or an HTTPS proxy; with
+HTTPS in front set CONSOLE_SECURE_COOKIES=1 and CONSOLE_BEHIND_PROXY=1). The WhatsApp channel is on when
 WHATSAPP_VERIFY_TOKEN, _APP_SECRET, _ACCESS_TOKEN and _PHONE_NUMBER_ID are set (secrets stay in
 the environment; WHATSAPP_API_BASE_URL points the outbound calls at a fake).
 
@@ -303,11 +305,16 @@ def start(args: argparse.Namespace) -> int:
         for process, port in zip(servers, rasa_ports):
             supervisor.wait_ready(f"http://127.0.0.1:{port}/status", process)
         supervisor.wait_ready(f"http://127.0.0.1:{args.action_lb_port}/health", front, timeout=30)
+        console = supervisor.start("console", [str(VENV_BIN / "python"), "-m", "console", "--host",
+                                               args.console_listen, "--port", str(args.console_port),
+                                               "--threads", "8"], env)
+        supervisor.wait_ready(f"http://127.0.0.1:{args.console_port}/healthz", console, timeout=60)
         if whatsapp_on() and (ROOT / "connectors" / "notifier.py").exists() and not args.no_notifier:
             # One worker is enough for the outbox; it claims rows with a lease, so more may run.
             supervisor.start("notifier", [str(VENV_BIN / "python"), "-m", "connectors.notifier"], env)
         (RUN_DIR / "pids.json").write_text(json.dumps(supervisor.pids(), indent=1))
         print(f"production: ready; pids in {RUN_DIR / 'pids.json'}")
+        print(f"production: staff console at http://{args.console_listen}:{args.console_port}")
         if whatsapp_on():
             print(f"production: WhatsApp webhook at http://{args.listen}:{args.webhook_port}"
                   f"/webhooks/whatsapp/webhook")
@@ -370,6 +377,9 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--webhook-port", type=int, default=int(setting("WEBHOOK_PORT", "8080")))
     run.add_argument("--action-lb-port", type=int, default=int(setting("ACTION_LB_PORT", "8055")))
     run.add_argument("--listen", default=setting("WEBHOOK_LISTEN", "0.0.0.0"), help="address nginx listens on")
+    run.add_argument("--console-port", type=int, default=int(setting("CONSOLE_PORT", "8070")))
+    run.add_argument("--console-listen", default=setting("CONSOLE_LISTEN", "127.0.0.1"),
+                     help="address the staff console listens on (default: this machine only)")
     run.add_argument("--interface", default="127.0.0.1",
                      help="address the Rasa servers listen on (their HTTP API is not for the public)")
     run.add_argument("--rest", action="store_true", help="also open the REST channel (closed networks only)")

@@ -25,7 +25,8 @@ def assistant(tmp_path_factory):
         pytest.fail("no trained model: run `make train` (make test does it first)")
     var = tmp_path_factory.mktemp("var")
     env = dict(os.environ, PANCHAYAT_VAR_DIR=str(var), DATABASE_URL=f"sqlite:///{var / 'panchayat.db'}",
-               RASA_PORT=str(RASA_PORT), ACTION_PORT=str(ACTION_PORT), CERTIFICATE_SIGNING_KEY=SIGNING_KEY)
+               RASA_PORT=str(RASA_PORT), ACTION_PORT=str(ACTION_PORT), CONSOLE_PORT="8170",
+               CERTIFICATE_SIGNING_KEY=SIGNING_KEY)
     subprocess.run([sys.executable, "scripts/stack.py", "db"], cwd=ROOT, env=env, check=True, capture_output=True)
     server = subprocess.Popen([sys.executable, "scripts/stack.py", "serve"], cwd=ROOT, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

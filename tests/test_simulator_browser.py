@@ -59,7 +59,7 @@ def stack(tmp_path_factory):
     var = tmp_path_factory.mktemp("var")
     env = dict(os.environ, PANCHAYAT_VAR_DIR=str(var), DATABASE_URL=f"sqlite:///{var / 'panchayat.db'}",
                RASA_PORT=str(RASA_PORT), ACTION_PORT=str(ACTION_PORT), SIMULATOR_PORT=str(SIMULATOR_PORT),
-               CERTIFICATE_SIGNING_KEY="test-signing-key")
+               CONSOLE_PORT="8370", CERTIFICATE_SIGNING_KEY="test-signing-key")
     subprocess.run([sys.executable, "scripts/stack.py", "db"], cwd=ROOT, env=env, check=True, capture_output=True)
     server = subprocess.Popen([sys.executable, "scripts/stack.py", "simulator"], cwd=ROOT, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
