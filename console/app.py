@@ -88,11 +88,16 @@ def create_app(database_url: Optional[str] = None, testing: bool = False) -> Fla
                 unit.close()
         response.headers.setdefault("Cache-Control", "no-store")
         response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["X-Frame-Options"] = "DENY"
+        # A citizen's document shown inline may sit in a frame of our own page; nothing else may be framed.
+        framed = response.mimetype == "application/pdf" and "attachment" not in response.headers.get(
+            "Content-Disposition", ""
+        )
+        response.headers["X-Frame-Options"] = "SAMEORIGIN" if framed else "DENY"
         response.headers["Referrer-Policy"] = "same-origin"
         response.headers["Content-Security-Policy"] = (
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "frame-src 'self'; object-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+            "frame-src 'self'; object-src 'self'; form-action 'self'; base-uri 'none'; "
+            + ("frame-ancestors 'self'" if framed else "frame-ancestors 'none'")
         )
         return response
 

@@ -1,7 +1,7 @@
 """Certificate applications: submission, the review lifecycle, and certificates."""
 
 from datetime import date, datetime
-from typing import Dict, List, Optional
+from typing import Dict, Iterable, List, Optional
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -82,6 +82,22 @@ def list_applications(
         query = query.where(Application.gp_code == gp_code)
     if citizen is not None:
         query = query.where(Application.citizen_id == citizen.id)
+    return list(session.execute(query).scalars())
+
+
+def in_gram_panchayats(
+    session: Session, gp_codes: Iterable[int], status: Optional[str] = None, service: Optional[str] = None
+) -> List[Application]:
+    """The applications of a set of GPs (a console user's scope), oldest first."""
+    query = (
+        select(Application)
+        .where(Application.gp_code.in_(sorted(gp_codes)))
+        .order_by(Application.created_at, Application.id)
+    )
+    if status:
+        query = query.where(Application.status == status)
+    if service:
+        query = query.where(Application.service == service)
     return list(session.execute(query).scalars())
 
 

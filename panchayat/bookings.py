@@ -1,9 +1,9 @@
 """Guest-house bookings. A room-night belongs to at most one booking (enforced by the database)."""
 
 from datetime import date, datetime, timedelta
-from typing import List, Optional
+from typing import Collection, Dict, List, Optional, Tuple
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -132,6 +132,47 @@ def list_bookings(
         query = query.where(Booking.guest_house_id == guest_house_id)
     if citizen is not None:
         query = query.where(Booking.citizen_id == citizen.id)
+    return list(session.execute(query).scalars())
+
+
+def guest_houses_in(session: Session, gp_codes: Collection[int], block_codes: Collection[int]) -> List[GuestHouse]:
+    """The guest houses of these GPs, and the block-level ones (no GP) of these blocks."""
+    if not gp_codes and not block_codes:
+        return []
+    query = select(GuestHouse).where(
+        or_(
+            GuestHouse.gp_code.in_(sorted(gp_codes)),
+            and_(GuestHouse.gp_code.is_(None), GuestHouse.block_code.in_(sorted(block_codes))),
+        )
+    )
+    return list(session.execute(query.order_by(GuestHouse.name_en, GuestHouse.id)).scalars())
+
+
+def guest_house_in(guest_house: GuestHouse, gp_codes: Collection[int], block_codes: Collection[int]) -> bool:
+    """The rule of `guest_houses_in` for one guest house."""
+    if guest_house.gp_code is not None:
+        return guest_house.gp_code in gp_codes
+    return guest_house.block_code in block_codes
+
+
+def occupancy(session: Session, guest_house: GuestHouse, start: date, end: date) -> Dict[Tuple[int, date], Booking]:
+    """Which booking holds each (room id, night) of the guest house from `start` up to the day before `end`."""
+    rows = session.execute(
+        select(RoomNight.room_id, RoomNight.night, Booking)
+        .join(Booking, Booking.id == RoomNight.booking_id)
+        .join(Room, Room.id == RoomNight.room_id)
+        .where(Room.guest_house_id == guest_house.id, RoomNight.night >= start, RoomNight.night < end)
+    )
+    return {(room_id, night): booking for room_id, night, booking in rows}
+
+
+def bookings_between(session: Session, guest_house: GuestHouse, start: date, end: date) -> List[Booking]:
+    """The guest house's bookings (confirmed or cancelled) with a night from `start` up to the day before `end`."""
+    query = (
+        select(Booking)
+        .where(Booking.guest_house_id == guest_house.id, Booking.check_in < end, Booking.check_out > start)
+        .order_by(Booking.check_in, Booking.id)
+    )
     return list(session.execute(query).scalars())
 
 

@@ -1,7 +1,7 @@
 """Complaints: lodging, assignment, resolution, rating and the overdue list."""
 
 from datetime import datetime, timedelta
-from typing import Dict, Iterable, List, Optional
+from typing import Collection, Dict, Iterable, List, Optional
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -108,6 +108,39 @@ def list_grievances(
     if citizen is not None:
         query = query.where(Grievance.citizen_id == citizen.id)
     return list(session.execute(query).scalars())
+
+
+def is_overdue(grievance: Grievance, now: Optional[datetime] = None) -> bool:
+    """Not resolved and untouched for more than GRIEVANCE_OVERDUE_DAYS (the rule of `list_grievances`)."""
+    cutoff = (now or datetime.utcnow()) - timedelta(days=config.GRIEVANCE_OVERDUE_DAYS)
+    return grievance.status != "resolved" and grievance.updated_at < cutoff
+
+
+def queue_for(
+    session: Session,
+    gp_codes: Collection[int],
+    status: Optional[str] = None,
+    category: Optional[str] = None,
+    now: Optional[datetime] = None,
+) -> List[Grievance]:
+    """The complaints of these GPs for the staff console: the overdue ones first, then the newest."""
+    if not gp_codes:
+        return []
+    query = select(Grievance).where(Grievance.gp_code.in_(sorted(gp_codes)))
+    if status:
+        query = query.where(Grievance.status == status)
+    if category:
+        query = query.where(Grievance.category == category)
+    found = list(session.execute(query.order_by(Grievance.created_at.desc(), Grievance.id.desc())).scalars())
+    now = now or datetime.utcnow()
+    # A stable sort keeps the newest first within the overdue and within the rest.
+    return sorted(found, key=lambda grievance: not is_overdue(grievance, now))
+
+
+def average_rating(found: Iterable[Grievance]) -> Optional[float]:
+    """The citizens' mean rating of the rated complaints among `found`; None when none is rated."""
+    ratings = [grievance.rating for grievance in found if grievance.rating is not None]
+    return sum(ratings) / len(ratings) if ratings else None
 
 
 def _move(session: Session, grievance: Grievance, to_status: str, actor: str, note: Optional[str]) -> None:
