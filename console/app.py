@@ -20,7 +20,7 @@ from sqlalchemy.orm import sessionmaker
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from console import web
+from console import accounts, applications, auth, complaints, dashboard, guest_houses, payroll, web
 from panchayat import catalogue, config, db, signing, staff
 
 SESSION_COOKIE = "panchayat_staff"
@@ -143,23 +143,6 @@ def create_app(database_url: Optional[str] = None, testing: bool = False) -> Fla
             "localised": lambda en, bn: catalogue.localised(en, bn, language),
         }
 
-    from console import accounts, auth
-
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(accounts.bp)
-    _register_pages(app)
-    return app
-
-
-def _register_pages(app: Flask) -> None:
-    """The case-work pages, each its own module with a blueprint `bp`."""
-    import importlib
-
-    for name in ("dashboard", "applications", "complaints", "guest_houses", "payroll"):
-        try:
-            module = importlib.import_module(f"console.{name}")
-        except ModuleNotFoundError as missing:
-            if missing.name != f"console.{name}":
-                raise
-            continue
+    for module in (auth, accounts, dashboard, applications, complaints, guest_houses, payroll):
         app.register_blueprint(module.bp)
+    return app

@@ -71,12 +71,6 @@ def _gp_name(gp: Optional[GramPanchayat]) -> str:
     return str(catalogue.localised(gp.name_en, gp.name_bn, web.lang()))
 
 
-def masked_phone(wa_id: Optional[str]) -> str:
-    """A citizen's number with all but its last four characters hidden."""
-    shown = (wa_id or "")[-4:]
-    return "\u2022" * 6 + shown
-
-
 def _choice(name: str, allowed: Any) -> str:
     value = (request.args.get(name) or "").strip()
     return value if value in allowed else ""
@@ -179,7 +173,7 @@ def application(number: str) -> Any:
         service_title=_service_title(found.service),
         gp=_gp_name(found.gram_panchayat),
         applicant_name=found.citizen.name if found.citizen else "",
-        applicant_phone=masked_phone(found.citizen.wa_id if found.citizen else ""),
+        applicant_phone=web.masked_phone(found.citizen.wa_id if found.citizen else ""),
         age=age,
         overdue=_overdue(found, service, age),
         fields=_fields(found, service),

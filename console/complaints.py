@@ -19,14 +19,6 @@ bp = Blueprint("complaints", __name__, url_prefix="/complaints")
 INLINE_TYPES = ("image/jpeg", "image/png")
 
 
-def masked_phone(number: Optional[str]) -> str:
-    """All but the last four characters hidden: staff need to tell citizens apart, not to call them."""
-    number = number or ""
-    if len(number) <= 4:
-        return "•" * len(number)
-    return "•" * (len(number) - 4) + number[-4:]
-
-
 def _complaint(number: str) -> Grievance:
     """The complaint of the URL, or 404 when it is unknown or outside the account's GPs alike."""
     try:
@@ -86,7 +78,7 @@ def complaint(number: str) -> Any:
         overdue=grievances.is_overdue(grievance),
         photos=photos,
         map_link=map_link,
-        phone=masked_phone(grievance.citizen.wa_id if grievance.citizen else None),
+        phone=web.masked_phone(grievance.citizen.wa_id if grievance.citizen else None),
         open_for_action=grievance.status != "resolved",
     )
 

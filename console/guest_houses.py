@@ -10,7 +10,6 @@ from typing import Any, Optional
 from flask import Blueprint, abort, render_template, request, url_for
 
 from console import web
-from console.complaints import masked_phone
 from panchayat import bookings
 from panchayat.errors import PanchayatError
 from panchayat.models import Booking
@@ -78,7 +77,7 @@ def booking(number: str) -> Any:
         "guest_houses_booking.html",
         booking=found,
         nights=len(bookings.nights(found.check_in, found.check_out)),
-        phone=masked_phone(found.citizen.wa_id if found.citizen else None),
+        phone=web.masked_phone(found.citizen.wa_id if found.citizen else None),
         cancellable=_cancellable(found),
     )
 

@@ -50,14 +50,6 @@ IMPORTS: Dict[str, Callable[..., Tuple[int, int]]] = {
 # --- helpers --------------------------------------------------------------------------
 
 
-def mask_phone(phone: Optional[str]) -> str:
-    """All but the last four digits hidden: `••••••••0001`."""
-    phone = phone or ""
-    if len(phone) <= 4:
-        return "•" * len(phone)
-    return "•" * (len(phone) - 4) + phone[-4:]
-
-
 def pin_state(employee: Employee, now: Optional[datetime] = None) -> str:
     """none, one_time, own or locked."""
     now = now or datetime.utcnow()
@@ -156,7 +148,7 @@ def _preview_rows(kind: str, checked: payroll.CheckedFile) -> List[Dict[str, Any
                 name=row["name"],
                 name_bn=row["name_bn"],
                 designation=row["designation"],
-                phone=mask_phone(row["phone"]),
+                phone=web.masked_phone(row["phone"]),
                 gp_code=row["gp_code"],
                 new=row["new"],
             )
@@ -226,7 +218,7 @@ def employees() -> Any:
                 "name_en": employee.name_en,
                 "name_bn": employee.name_bn,
                 "designation": _designation(employee.designation, known),
-                "phone": mask_phone(employee.phone),
+                "phone": web.masked_phone(employee.phone),
                 "pin": pin_state(employee),
                 "active": employee.active,
                 "months": months,
