@@ -54,7 +54,7 @@ def test_clerk_sees_the_figures_of_their_own_gp(console):
     assert _figure(page, "complaints") == str(complaints)
     # The seeded road complaint is the one overdue; the neighbour's is not counted.
     assert "1 overdue (untouched for over 7 days)" in page
-    assert "4.0 / 5" in page and "1 ratings" in page
+    assert "4.0 / 5" in page and "Ratings given: 1" in page
     assert 'id="per-gp"' not in page
     # The queues, and both charts with their alternative text.
     assert "/applications/?status=submitted" in page and "/complaints/" in page

@@ -13,7 +13,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -86,19 +85,11 @@ def stack(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def driver(stack):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
+    # One way to start Debian's headless Chromium for every browser test and the screenshots.
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from console_screenshots import chromium
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    profile = tempfile.mkdtemp(prefix="chromium-profile-")
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--window-size=1280,900", f"--user-data-dir={profile}"):
-        options.add_argument(flag)
-    # The driver's path is given, so Selenium Manager downloads nothing.
-    browser = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    browser.set_page_load_timeout(30)
+    browser = chromium(1280, 900)
     yield browser
     browser.quit()
 
