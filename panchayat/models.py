@@ -549,3 +549,36 @@ class StaffLoginAttempt(Base):
     at = Column(DateTime, nullable=False, default=utcnow, index=True)
     client_hash = Column(String(64), nullable=False, index=True)
     succeeded = Column(Boolean, nullable=False, default=False)
+
+
+# --- the trainers' inbox (panchayat/nlu_inbox.py) --------------------------------------------------
+
+INBOX_STATUSES = ("new", "labelled", "not_for_us")
+
+
+class NluInboxItem(Base):
+    """A group of citizens' messages the assistant did not understand, gathered from the conversations
+    (never a phone number or a conversation id: messages are redacted before they are kept here).
+
+    Messages that read alike in either script share a `key` (their phonetic key), so a group is one
+    row with its count; `text` is the newest wording, `variants` a few others."""
+
+    __tablename__ = "nlu_inbox_items"
+    __table_args__ = (CheckConstraint(_in("status", INBOX_STATUSES), name="status"),)
+    id = Column(Integer, primary_key=True)
+    key = Column(String(300), nullable=False, unique=True)
+    text = Column(Text, nullable=False)
+    variants = Column(JSON, nullable=False, default=list)
+    count = Column(Integer, nullable=False, default=1)
+    # fallback, low_margin, out_of_scope, corrected, abandoned, repeated
+    reason = Column(String(20), nullable=False)
+    guess_intent = Column(String(60))
+    confidence = Column(Float)
+    first_seen_at = Column(DateTime, nullable=False, default=utcnow)
+    last_seen_at = Column(DateTime, nullable=False, default=utcnow, index=True)
+    status = Column(String(12), nullable=False, default="new", index=True)
+    label_intent = Column(String(60))
+    # [{"start": 0, "end": 5, "entity": "service", "value": "trade_noc"}, ...] over `text`
+    label_entities = Column(JSON)
+    labelled_by = Column(String(120))
+    labelled_at = Column(DateTime)
