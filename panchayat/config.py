@@ -16,6 +16,15 @@ def database_url() -> str:
     return f"sqlite:///{VAR_DIR / 'panchayat.db'}"
 
 
+def tracker_database_url() -> str:
+    """Rasa's SQL tracker store (its `events` table): `TRACKER_DATABASE_URL`, or the SQLite file
+    that `scripts/stack.py` gives the Rasa server of one machine."""
+    url = os.environ.get("TRACKER_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{VAR_DIR.resolve() / 'trackers.db'}"
+
+
 def int_setting(name: str, default: int) -> int:
     try:
         return int(os.environ.get(name, default))

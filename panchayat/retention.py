@@ -11,7 +11,7 @@ from typing import Any, Dict, Iterable, Optional, cast
 from sqlalchemy import create_engine, delete, inspect, select, text
 from sqlalchemy.orm import Session
 
-from panchayat import config, journal
+from panchayat import config, journal, nlu_inbox
 from panchayat.errors import PanchayatError
 from panchayat.models import Attachment, Notification, WhatsAppInbound, WhatsAppOutbound
 
@@ -63,6 +63,8 @@ def purge(
 
     counts["files"] = _purge_files(session, cutoff, dry_run)
     counts["conversation_events"] = _purge_tracker_events(tracker_url, cutoff, dry_run) if tracker_url else 0
+    # The trainers' inbox holds (redacted) citizens' messages: it goes with the conversations.
+    counts["nlu_inbox_items"] = nlu_inbox.purge_expired(session, days, now=now, dry_run=dry_run)
     if not dry_run:
         journal.audit(
             session,

@@ -77,6 +77,11 @@ def runtime_files() -> List[str]:
     endpoints = (ROOT / "endpoints.yml").read_text().replace(
         "http://localhost:5055/webhook", f"http://localhost:{ACTION_PORT}/webhook"
     )
+    if "tracker_store:" not in endpoints:
+        # Conversations in a SQLite file of the run (not Rasa's in-memory store), so that the trainers'
+        # inbox and the retention purge can read them: config.tracker_database_url().
+        trackers = config.VAR_DIR.resolve() / "trackers.db"
+        endpoints += f'\ntracker_store:\n  type: SQL\n  dialect: sqlite\n  db: "{trackers}"\n'
     endpoints_file = RUN_DIR / "endpoints.yml"
     endpoints_file.write_text(endpoints)
     return [str(credentials_file), str(endpoints_file)]
