@@ -20,7 +20,7 @@ from sqlalchemy.orm import sessionmaker
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from console import accounts, applications, auth, complaints, dashboard, guest_houses, payroll, web
+from console import accounts, applications, auth, complaints, dashboard, guest_houses, payroll, trainer, web
 from panchayat import catalogue, config, db, signing, staff
 
 SESSION_COOKIE = "panchayat_staff"
@@ -143,6 +143,6 @@ def create_app(database_url: Optional[str] = None, testing: bool = False) -> Fla
             "localised": lambda en, bn: catalogue.localised(en, bn, language),
         }
 
-    for module in (auth, accounts, dashboard, applications, complaints, guest_houses, payroll):
+    for module in (auth, accounts, dashboard, applications, complaints, guest_houses, payroll, trainer):
         app.register_blueprint(module.bp)
     return app

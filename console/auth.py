@@ -26,6 +26,8 @@ def _home() -> str:
         return url_for("dashboard.dashboard")
     if staff.may(account, "accounts"):
         return url_for("accounts.accounts")
+    if staff.may(account, "train"):
+        return url_for("trainer.inbox")
     return url_for("auth.password")
 
 
