@@ -80,6 +80,11 @@ evaluate-nlu: setup train
 nlu-heldout: setup train
 	PYTHONPATH=. $(PY) scripts/evaluate_nlu.py --skip-cv --no-report
 
+## Retrain behind the gate: a candidate model, held-out gate and test stories, a before/after report
+## in results/retrain/report.md; it becomes models/panchayat.tar.gz only when both pass.
+retrain: setup
+	PYTHONPATH=. $(PY) scripts/retrain.py
+
 ## Whole villager conversations through the WhatsApp channel (also part of pytest), with the
 ## success table by service and register in results/conversations.md.
 conversations: setup train

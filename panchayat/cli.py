@@ -9,6 +9,7 @@ import argparse
 import getpass
 import json
 import os
+import subprocess
 import sys
 from datetime import date
 from pathlib import Path
@@ -27,12 +28,15 @@ from panchayat import (
     employees,
     grievances,
     migrate,
+    nlu_inbox,
+    nlu_training,
     pay_documents,
     payroll,
     periods,
     seed,
     staff,
 )
+from panchayat.catalogue import text as catalogue_text
 from panchayat.directory import import_gram_panchayats
 from panchayat.errors import PanchayatError
 from panchayat.models import APPLICATION_STATUSES, GRIEVANCE_STATUSES, STAFF_ROLES, District, GuestHouse
@@ -40,6 +44,9 @@ from panchayat.services import all_services
 
 EXIT_BAD_INPUT = 2
 EXIT_NOT_READY = 3
+ROOT = Path(__file__).resolve().parent.parent
+RETRAIN_STATUS = ROOT / "var" / "retrain" / "status.json"
+INBOX_STATUSES = ("new", "labelled", "not_for_us")
 
 
 class Output:
@@ -432,6 +439,81 @@ def cmd_staff_list(args, out: Output) -> None:
     )
 
 
+def _inbox_item_dict(item) -> Dict:
+    return {
+        "id": item.id,
+        "count": item.count,
+        "last_seen_at": item.last_seen_at.isoformat(timespec="seconds") if item.last_seen_at else None,
+        "reason": item.reason,
+        "guess_intent": item.guess_intent,
+        "confidence": item.confidence,
+        "status": item.status,
+        "label_intent": item.label_intent,
+        "labelled_by": item.labelled_by,
+        "text": item.text,
+    }
+
+
+def cmd_nlu_collect(args, out: Output) -> None:
+    with db.session_scope() as session:
+        counts = nlu_inbox.collect(session, config.tracker_database_url())
+    out.emit(
+        "trainers' inbox: " + (", ".join(f"{count} {kind.replace('_', ' ')}" for kind, count in counts.items()) or "-"),
+        counts,
+    )
+
+
+def cmd_nlu_inbox(args, out: Output) -> None:
+    with db.session_scope() as session:
+        data = [_inbox_item_dict(item) for item in nlu_inbox.inbox(session, status=args.status, limit=args.limit)]
+    out.emit(
+        f"{len(data)} messages in the trainers' inbox ({args.status})",
+        data,
+        [
+            f"{d['id']:>5}  x{d['count']:<4} {(d['last_seen_at'] or '-')[:16]:<16}  "
+            f"{(d['label_intent'] or d['guess_intent'] or '-'):<24} "
+            f"{'-' if d['confidence'] is None else format(d['confidence'], '.2f'):>5}  {d['text']}"
+            for d in data
+        ],
+    )
+
+
+def cmd_nlu_label(args, out: Output) -> None:
+    entities = [nlu_training.parse_entity_spec(spec) for spec in args.entity or []]
+    with db.session_scope() as session:
+        path = nlu_training.label(session, args.id, args.intent, _actor(args), entities=entities)
+        data = _inbox_item_dict(nlu_inbox.find(session, args.id))
+    shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+    data["file"] = str(shown)
+    key = "nlu_not_for_us" if data["status"] == "not_for_us" else "nlu_labelled"
+    out.emit(catalogue_text(key, "en", id=args.id, intent=data["label_intent"], file=shown), data)
+
+
+def cmd_nlu_retrain(args, out: Output) -> int:
+    python = ROOT / ".venv" / "bin" / "python"
+    command = [str(python if python.exists() else Path(sys.executable)), str(ROOT / "scripts" / "retrain.py")]
+    if args.no_activate:
+        command.append("--no-activate")
+    environment = dict(os.environ, PYTHONPATH=str(ROOT))
+    # Rasa's progress goes to stderr when --json asks for clean output on stdout.
+    result = subprocess.run(command, cwd=ROOT, env=environment, stdout=sys.stderr if out.as_json else None)
+    try:
+        status = json.loads(RETRAIN_STATUS.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        status = {}
+    summary = status.get("result") or {}
+    report = summary.get("report") or str(ROOT / "results" / "retrain" / "report.md")
+    lines = []
+    if summary.get("reason_key"):
+        lines.append(catalogue_text(summary["reason_key"], "en", **summary.get("reason_params", {})))
+    out.emit(
+        catalogue_text("nlu_retrain_report", "en", state=status.get("state", "failed"), report=report),
+        dict(status, exit_code=result.returncode),
+        lines,
+    )
+    return result.returncode
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -583,6 +665,29 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("username")
         p.add_argument("--by", metavar="NAME")
     command(sub, "list", cmd_staff_list, "every account, its role and scope")
+
+    sub = group("nlu", "the trainers' inbox: messages the assistant did not understand, labelling, retraining")
+    command(sub, "collect", cmd_nlu_collect, "gather not-understood messages from the conversations into the inbox")
+    p = command(sub, "inbox", cmd_nlu_inbox, "list the inbox: id, count, last seen, guess, confidence, text")
+    p.add_argument("--status", choices=INBOX_STATUSES, default="new")
+    p.add_argument("--limit", type=int, default=200, metavar="N")
+    p = command(sub, "label", cmd_nlu_label, "label a message with an intent (or not_for_us) for training")
+    p.add_argument("id", type=int)
+    p.add_argument("intent", help="an intent of domain.yml, or not_for_us")
+    p.add_argument(
+        "--entity",
+        action="append",
+        metavar="START:END:ENTITY[:VALUE]",
+        help="mark characters START to END of the text as ENTITY (repeatable)",
+    )
+    p.add_argument("--by", metavar="NAME")
+    p = command(
+        sub,
+        "retrain",
+        cmd_nlu_retrain,
+        "retrain; the new model becomes active only if the held-out gate and the test stories pass",
+    )
+    p.add_argument("--no-activate", action="store_true", help="train and report, but keep the active model")
     return parser
 
 
@@ -590,7 +695,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     out = Output(getattr(args, "json", False))
     try:
-        args.handler(args, out)
+        result = args.handler(args, out)
     except PanchayatError as error:
         print(f"error: {error.message('en')}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -601,4 +706,4 @@ def main(argv: Optional[List[str]] = None) -> int:
         raise
     finally:
         db.dispose_engines()
-    return 0
+    return result if isinstance(result, int) else 0

@@ -1,6 +1,6 @@
 """NLU evaluation in one command: held-out test, 5-fold cross-validation, report and gate.
 
-    python scripts/evaluate_nlu.py [--skip-cv]
+    python scripts/evaluate_nlu.py [--skip-cv] [--model PATH]
 
 1. `rasa test nlu` on tests/nlu (the held-out set, never trained on).
 2. `rasa test nlu --cross-validation --folds 5` on data/nlu (skipped with --skip-cv).
@@ -91,10 +91,10 @@ def f1_scores(pairs: List[Tuple[str, str]]) -> Dict[str, float]:
     return scores
 
 
-async def parse_all(texts: List[str]) -> List[Dict]:
+async def parse_all(texts: List[str], model: Path = MODEL) -> List[Dict]:
     from rasa.core.agent import Agent
 
-    agent = Agent.load(str(MODEL))
+    agent = Agent.load(str(model))
     return [await agent.parse_message(text) for text in texts]
 
 
@@ -153,14 +153,37 @@ def entity_f1(out_dir: Path) -> Dict[str, Tuple[float, int]]:
     return best
 
 
+def heldout_predictions(model: Path = MODEL, out_dir: Path = RESULTS / "nlu-heldout") -> Tuple[List[Dict], List[Dict]]:
+    """`rasa test nlu` of `model` on the held-out set into `out_dir`, then one parse per line:
+    the held-out examples, each with its "predicted" intent, and the parses."""
+    run([RASA, "test", "nlu", "--nlu", str(HELDOUT_DIR), "--model", str(model), "--out", str(out_dir),
+         "--successes", "--no-plot"])
+    examples = load_heldout()
+    predicted = {}
+    for name in ("intent_successes.json", "intent_errors.json"):
+        path = out_dir / name
+        if path.exists():
+            for row in json.loads(path.read_text()):
+                predicted[row["text"]] = row["intent_prediction"]["name"]
+    parses = asyncio.run(parse_all([e["text"] for e in examples], model))
+    for example, parse in zip(examples, parses):
+        example["predicted"] = predicted.get(example["text"], parse["intent"]["name"])
+    return examples, parses
+
+
+def gate_minimum() -> float:
+    """The held-out intent macro-F1 a model must reach (docs/nlu-gate.json)."""
+    return json.loads(GATE.read_text())["heldout_intent_macro_f1_min"] if GATE.exists() else 0.0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--skip-cv", action="store_true", help="skip the 5-fold cross-validation")
     parser.add_argument("--no-report", action="store_true", help="print the report without writing docs/")
+    parser.add_argument("--model", type=Path, default=MODEL, help="the model to evaluate (default: models/panchayat.tar.gz)")
     args = parser.parse_args()
     heldout_out = RESULTS / "nlu-heldout"
-    run([RASA, "test", "nlu", "--nlu", str(HELDOUT_DIR), "--model", str(MODEL), "--out", str(heldout_out),
-         "--successes", "--no-plot"])
+    examples, parses = heldout_predictions(args.model, heldout_out)
     cv_report, threshold_table = None, []
     if not args.skip_cv:
         cv_out = RESULTS / "nlu-cv"
@@ -175,17 +198,6 @@ def main() -> int:
              "--folds", "5", "--out", str(cv_out), "--no-plot", "--successes"])
         cv_report = json.loads((cv_out / "intent_report.json").read_text())
         threshold_table = tune_threshold(cv_out)
-
-    examples = load_heldout()
-    predicted = {}
-    for name in ("intent_successes.json", "intent_errors.json"):
-        path = heldout_out / name
-        if path.exists():
-            for row in json.loads(path.read_text()):
-                predicted[row["text"]] = row["intent_prediction"]["name"]
-    parses = asyncio.run(parse_all([e["text"] for e in examples]))
-    for example, parse in zip(examples, parses):
-        example["predicted"] = predicted.get(example["text"], parse["intent"]["name"])
 
     report = json.loads((heldout_out / "intent_report.json").read_text())
     pairs = [(e["intent"], e["predicted"]) for e in examples]
@@ -255,7 +267,7 @@ def main() -> int:
         REPORT.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
 
-    gate = json.loads(GATE.read_text())["heldout_intent_macro_f1_min"] if GATE.exists() else 0.0
+    gate = gate_minimum()
     if macro < gate:
         print(f"\nGATE FAILED: held-out intent macro-F1 {macro:.3f} < {gate:.3f}", file=sys.stderr)
         return 1
