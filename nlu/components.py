@@ -31,7 +31,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from panchayat.answers import corrected_intent
+from panchayat.answers import asks_language_change, corrected_intent
 from panchayat.bengali import normalize, phonetic_key
 from panchayat.grievances import GRIEVANCE_CATEGORIES
 from panchayat.identifiers import BOOKING_PREFIX, GRIEVANCE_PREFIX, find_identifiers, prefix_of
@@ -46,6 +46,19 @@ FIXED_CLOSED_VALUES = {
     "grievance_category": set(GRIEVANCE_CATEGORIES),
     "language": {"bn", "en"},
 }
+
+
+# Closed values found only by their own sound (two values, every spelling known), never loosely.
+EXACT_ONLY = {"language"}
+# Phonetic keys keep consonants: "তে"/"te", "র"/"er" and "কে"/"ke" glued to a known spelling.
+CASE_ENDINGS = ("t", "r", "k")
+# A key of fewer letters is matched exactly or not at all; longer ones at this similarity.
+MIN_FUZZY_KEY = 4
+FUZZY_SIMILARITY = 0.75
+
+
+def _letters(key: str) -> int:
+    return len(key.replace(" ", ""))
 
 
 def closed_values() -> Dict[str, set]:
@@ -228,7 +241,12 @@ class EntityNormalizer(GraphComponent, EntityExtractorMixin):
             text = message.get(TEXT) or ""
             allowed_values = closed_values()
             kept = []
+            # A language is a value only in a request to change the reply language: "Bangla 2nd
+            # paper" or "bangali khabar" names one in passing, and nothing should act on it.
+            chooses_language = asks_language_change(text)
             for entity in entities:
+                if entity["entity"] == "language" and not chooses_language:
+                    continue
                 normalised = self.normalise(entity, text, allowed_values)
                 if normalised is None and entity["entity"] in allowed_values:
                     # Outside the contract's values ("NOC" alone, "shop"): no entity at all, rather
@@ -262,13 +280,29 @@ class EntityNormalizer(GraphComponent, EntityExtractorMixin):
         return None
 
     def _closest(self, kind: str, surface: str) -> Optional[str]:
+        """The value of the known spelling that sounds like `surface`: the same phonetic key, the
+        same with a case ending ("bnlt" for বাংলাতে), or - for keys long enough to compare
+        loosely, and never for a language - a key at least 75 % alike. A short key is a skeleton
+        of two or three consonants that many unrelated words share ("kbr" for khabar against
+        "kbr jl", "bnl" for bangali against "nl"), and "bnlds" (Bangladesh) is not a language."""
         key = span_key(surface)
+        table = self.spellings.get(kind, [])
+        for known, value in table:
+            if known == key:
+                return value
+        for known, value in table:
+            if len(key) == len(known) + 1 and key.startswith(known) and key[-1] in CASE_ENDINGS:
+                return value
+        if kind in EXACT_ONLY or _letters(key) < MIN_FUZZY_KEY:
+            return None
         best, best_score = None, 0.0
-        for known, value in self.spellings.get(kind, []):
-            score = 1.0 if known == key else SequenceMatcher(None, key, known).ratio()
+        for known, value in table:
+            if _letters(known) < MIN_FUZZY_KEY:
+                continue
+            score = SequenceMatcher(None, key, known).ratio()
             if score > best_score:
                 best, best_score = value, score
-        return best if best_score >= 0.75 else None
+        return best if best_score >= FUZZY_SIMILARITY else None
 
     def _gram_panchayat_codes(self, surface: str) -> List[int]:
         """GP names -> LGD codes from the panchayat database, refreshed every few minutes."""

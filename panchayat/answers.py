@@ -789,11 +789,82 @@ def has_marker(intent: str, text: str) -> bool:
     return False
 
 
+# --- A request to change the reply language -------------------------------------------------
+# "bangla", "english" or "বাংলাদেশ" in chatter ("Bangla 2nd paper common ashche", "Bangladesh a
+# price koto?") is not a request: `change_language` needs a language (or the word "language")
+# together with a word asking for it - a verb of speaking, writing or replying right after it
+# ("bangla te bolun", "ইংরেজিতে লিখুন", "english e reply din"), "in"/"to"/"speak"/"use" right
+# before it ("reply in english"), a verb of changing next to "language"/"ভাষা" ("ভাষা বদলাও"),
+# or the language alone as the whole message ("english please", "বাংলা").
+_LANGUAGE_STEMS = tuple(
+    normalize(w)
+    for w in "bangla bengali bengla english inglish englis engreji ingreji ingriji ingrezi ingraji eng "
+    "বাংলা ইংরেজি ইংরেজী ইংরাজি ইংলিশ".split()
+)
+# Case endings glued to a language ("banglay", "englishe", "বাংলাতে", "ইংলিশে"); never "desh".
+_LANGUAGE_ENDINGS = ("",) + tuple(normalize(w) for w in "y e te tei i ay য় য তে তেই ে েই".split())
+_LANGUAGE_NOUNS = frozenset(
+    normalize(w) for w in "language bhasha bhasa bhashay bhasay bhashar vasha vasay ভাষা ভাষায় ভাষাটা ভাষার".split()
+)
+# Between a language and the word asking for it: a case ending typed apart, "ভাষায়", "kotha".
+_LANGUAGE_LINKS = frozenset(
+    normalize(w) for w in "e a te ey y ay ta only language bhashay bhasay kotha এ তে য় ভাষায় ভাষা কথা".split()
+)
+_ASKING_AFTER = frozenset(
+    normalize(w)
+    for w in """
+    bolo bolun bolben bolen likho likhun likhben likhen lekho lekhen reply replay answer uttor
+    din dao den diben deben chai chaii please pls plz
+    বলুন বলো বলেন বলবেন লিখুন লিখো লেখো লিখবেন লিখেন উত্তর দিন দাও দেন দিবেন দেবেন চাই প্লিজ
+""".split()
+)
+_ASKING_BEFORE = frozenset(normalize(w) for w in "in into to speak use want need prefer".split())
+_CHANGING = frozenset(
+    normalize(w)
+    for w in """
+    change switch bodlao bodlan bodlate bodle bodol poriborton porivartan paltao paltan
+    বদলাও বদলান বদলাতে বদল পরিবর্তন পাল্টাও পাল্টান
+""".split()
+)
+_ALONE_WITH_A_LANGUAGE = frozenset(
+    normalize(w) for w in "please pls plz only ok okay in e te language bhasha প্লিজ ভাষা ভাষায় শুধু".split()
+)
+
+
+def is_language_word(word: str) -> bool:
+    """A language named with its case ending ("banglay", "ইংরেজিতে"), not a country ("bangladesh")."""
+    return any(word == stem + ending for stem in _LANGUAGE_STEMS for ending in _LANGUAGE_ENDINGS)
+
+
+def asks_language_change(text: str) -> bool:
+    """Whether a message asks for the reply language to change (see above)."""
+    found = words(text)
+    topics = [i for i, w in enumerate(found) if is_language_word(w) or w in _LANGUAGE_NOUNS]
+    if not topics:
+        return False
+    if all(is_language_word(w) or w in _ALONE_WITH_A_LANGUAGE for w in found):
+        return True
+    for i in topics:
+        after = i + 1
+        while after < len(found) and found[after] in _LANGUAGE_LINKS:
+            after += 1
+        if after < len(found) and found[after] in _ASKING_AFTER:
+            return True
+        before = i - 1
+        if before >= 0 and found[before] == "the":
+            before -= 1
+        if before >= 0 and found[before] in _ASKING_BEFORE:
+            return True
+        if found[i] in _LANGUAGE_NOUNS and any(w in _CHANGING for w in found[max(0, i - 2) : i + 3]):
+            return True
+    return False
+
+
 def corrected_intent(text: str, predicted: Optional[str]) -> Optional[str]:
     """The intent to use instead of the classifier's `predicted` one, or None to keep it: the
     answers of `answer_intent`, and no goodbye, greeting, thanks or menu without a word of its
     own (a name such as "ফরিদা বিবি" or "Laxmi Haldar" is an answer, not small talk that would
-    end or interrupt a form)."""
+    end or interrupt a form); no change of language without a request for one."""
     found = answer_intent(text)
     if found:
         return found
@@ -802,5 +873,8 @@ def corrected_intent(text: str, predicted: Optional[str]) -> Optional[str]:
     if predicted == "goodbye" and not is_goodbye(text):
         return "inform"
     if predicted in _MARKERS and not has_marker(predicted, text):
+        return "inform"
+    if predicted == "change_language" and not asks_language_change(text):
+        # A language or a country mentioned in passing: an answer (in a form) or chatter.
         return "inform"
     return None

@@ -179,3 +179,80 @@ def test_parse_financial_year(text, year):
 def test_financial_year_runs_april_to_march():
     assert financial_year_of(date(2026, 3, 31)) == "2025-26"
     assert financial_year_of(date(2026, 4, 1)) == "2026-27"
+
+
+@pytest.fixture(scope="module")
+def trained_normalizer(tmp_path_factory):
+    """The normaliser trained on the real training data, as the model has it."""
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    storage = LocalModelStorage(tmp_path_factory.mktemp("trained"))
+    component = EntityNormalizer(storage, Resource("normalizer"))
+    component.train(load_data("data/nlu"))
+    return component
+
+
+@pytest.mark.parametrize("entity, surface, value", [
+    ("grievance_category", "khabar", None),  # "food": no kind of complaint
+    ("grievance_category", "bangali", None),  # a skeleton of three letters ("bnl") is no "drain" ("nl")
+    ("grievance_category", "khabar jol", "drinking_water"),
+    ("grievance_category", "rastar alo", "street_light"),
+    ("grievance_category", "tubewell", "tube_well"),
+    ("service", "tred lisens", "trade_noc"),
+    ("language", "bangla", "bn"),
+    ("language", "বাংলাতে", "bn"),
+    ("language", "ইংরেজিতে", "en"),
+    ("language", "bangladesh", None),
+    ("language", "বাংলাদেশের", None),
+    ("language", "banglalink", None),
+])
+def test_a_closed_value_needs_a_spelling_that_sounds_like_it(trained_normalizer, entity, surface, value):
+    found = {"entity": entity, "start": 0, "end": len(surface), "value": surface}
+    assert trained_normalizer.normalise(found, surface) == value
+
+
+def test_khabar_is_no_complaint_category_but_a_real_spelling_is(trained_normalizer):
+    def categories(text, start, end):
+        message = Message.build(text=text, intent="lodge_grievance")
+        message.set("entities", [{"entity": "grievance_category", "start": start, "end": end,
+                                  "value": text[start:end]}])
+        (processed,) = trained_normalizer.process([message])
+        return [e["value"] for e in processed.get("entities")]
+
+    assert categories("khabar kharap", 0, 6) == []
+    assert categories("amader para te drain bondho", 15, 20) == ["drainage"]
+
+
+@pytest.mark.parametrize("text, language", [
+    ("Bangladesh a price koto?", None),
+    ("বাংলাদেশের খেলা দেখলাম", None),
+    ("Bangla 2nd paper common ashche", None),
+    ("english medium school e fees beshi", None),
+    ("bangla te bolun", "bn"),
+    ("reply in english", "en"),
+    ("ইংরেজিতে লিখুন", "en"),
+])
+def test_a_language_is_extracted_only_from_a_request_to_change_it(trained_normalizer, text, language):
+    first = text.split()[0] if language != "en" or text.startswith("ইং") else "english"
+    start = text.index(first)
+    message = Message.build(text=text, intent="change_language")
+    message.set("entities", [{"entity": "language", "start": start, "end": start + len(first), "value": first}])
+    (processed,) = trained_normalizer.process([message])
+    assert [e["value"] for e in processed.get("entities")] == ([language] if language else [])
+
+
+def test_change_language_needs_a_request_not_a_mention():
+    from nlu.components import AnswerShapeClassifier
+
+    component = AnswerShapeClassifier()
+    messages = []
+    for text in ("Spin e durbol bangladesh", "তাই একটা ভালো সুযোগ আছে বাংলাদেশের", "Bangla 2nd paper sajetion koty",
+                 "english please", "বাংলায় বলুন", "can you reply in bangla"):
+        message = Message.build(text=text)
+        message.set("intent", {"name": "change_language", "confidence": 0.9})
+        message.set("intent_ranking", [{"name": "change_language", "confidence": 0.9}])
+        messages.append(message)
+    processed = component.process(messages)
+    assert [m.get("intent")["name"] for m in processed] == ["inform"] * 3 + ["change_language"] * 3
