@@ -21,6 +21,8 @@ from tests.conftest import snapshot
 OTHER_GP, OTHER_BLOCK = 990004, 2723
 # Pages without a record, and the account pages (administrator only, tested in test_console_auth).
 WITHOUT_RECORDS = {"static", "auth.font"}
+# Pages of no GP: the trainers' inbox holds redacted messages of no one; every GP role gets 403 there.
+WITHOUT_GP = ("trainer.",)
 # Pages without a parameter in the path that name a GP in their query string.
 NAMED_IN_QUERY = {"dashboard.dashboard"}
 CASE_TABLES = ("applications", "application_events", "certificates", "attachments", "grievances", "grievance_updates",
@@ -63,7 +65,8 @@ def _routes(app) -> List[tuple]:
     found = []
     for rule in app.url_map.iter_rules():
         names_a_record = rule.arguments or rule.endpoint in NAMED_IN_QUERY
-        if rule.endpoint in WITHOUT_RECORDS or not names_a_record or rule.endpoint.startswith("accounts."):
+        if (rule.endpoint in WITHOUT_RECORDS or not names_a_record or rule.endpoint.startswith("accounts.")
+                or rule.endpoint.startswith(WITHOUT_GP)):
             continue
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             found.append((rule, method))
@@ -124,3 +127,16 @@ def test_queues_list_nothing_of_another_gp(console, queue):
     assert shown == []
     if queue in ("/applications/", "/complaints/", "/payroll/"):
         assert any(number in own.get_data(as_text=True) for number in numbers)
+
+
+def test_pages_of_no_gp_are_closed_to_every_gp_role(console):
+    rules = [rule for rule in console.app.url_map.iter_rules() if rule.endpoint.startswith(WITHOUT_GP)]
+    assert rules, "the trainers' pages are registered"
+    for role, scope in (("clerk", {"gp_code": DEMO_GP}), ("pradhan", {"gp_code": DEMO_GP}),
+                        ("secretary", {"gp_code": DEMO_GP}), ("block_officer", {"block_code": OTHER_BLOCK})):
+        browser = console.sign_in(role, **scope)
+        for rule in rules:
+            url = rule.rule.replace("<int:item_id>", "1")
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                answer = browser.get(url) if method == "GET" else browser.post(url, {"intent": "greet"})
+                assert answer.status_code == 403, f"{method} {url} as {role}: {answer.status_code}"
