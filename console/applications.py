@@ -10,14 +10,13 @@ same way and the audit log names the console user.
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, url_for
 
 from console import web
 from panchayat import applications, catalogue, certificates, documents, file_types
 from panchayat.applications import TRANSITIONS
-from panchayat.errors import PanchayatError
 from panchayat.models import APPLICATION_STATUSES, Application, Attachment, GramPanchayat
 from panchayat.services import Service, all_services
 
@@ -25,16 +24,6 @@ bp = Blueprint("applications", __name__, url_prefix="/applications")
 
 # Statuses whose applications still wait for the office (and so can be overdue).
 OPEN_STATUSES = ("submitted", "under_review")
-
-
-def _application(number: str) -> Application:
-    """The application the URL names, or 404 when it is unknown or outside the account's scope."""
-    try:
-        application = applications.find(web.db_session(), number)
-    except PanchayatError:
-        abort(404)
-    web.in_scope(application.gp_code)
-    return application
 
 
 def _allowed(what: str) -> None:
@@ -71,17 +60,12 @@ def _gp_name(gp: Optional[GramPanchayat]) -> str:
     return str(catalogue.localised(gp.name_en, gp.name_bn, web.lang()))
 
 
-def _choice(name: str, allowed: Any) -> str:
-    value = (request.args.get(name) or "").strip()
-    return value if value in allowed else ""
-
-
 @bp.get("/")
 @web.require("see_cases")
 def queue() -> Any:
     services = all_services()
-    status = _choice("status", APPLICATION_STATUSES)
-    service = _choice("service", services)
+    status = web.query_choice("status", APPLICATION_STATUSES)
+    service = web.query_choice("service", services)
     now = datetime.utcnow()
     rows: List[Dict[str, Any]] = []
     for application in applications.in_gram_panchayats(web.db_session(), web.scope(), status or None, service or None):
@@ -162,7 +146,7 @@ def _history(application: Application) -> List[Dict[str, Any]]:
 @bp.get("/<number>")
 @web.require("see_cases")
 def application(number: str) -> Any:
-    found = _application(number)
+    found = web.record_in_scope(applications.find, number)
     service = _service(found.service)
     age = _age_days(found)
     certificate = found.certificate
@@ -190,7 +174,7 @@ def application(number: str) -> Any:
 @bp.get("/<number>/attachments/<int:attachment_id>")
 @web.require("see_cases")
 def attachment(number: str, attachment_id: int) -> Any:
-    found = _application(number)
+    found = web.record_in_scope(applications.find, number)
     stored = web.db_session().get(Attachment, attachment_id)
     if stored is None or stored.application_id != found.id:
         abort(404)
@@ -223,46 +207,54 @@ def _back(number: str) -> str:
     return url_for(".application", number=number)
 
 
+def _decide(number: str, permission: str, done_key: str, decision: Callable[[Application], Any]) -> Any:
+    """One decision on an application: scope (404), then permission (403), then the core's own checks."""
+    found = web.record_in_scope(applications.find, number)
+    _allowed(permission)
+    canonical = found.number
+    with web.action(_back(canonical)) as done:
+        decision(found)
+        done(done_key, number=canonical)
+    return done.response
+
+
 @bp.post("/<number>/review")
 @web.require("see_cases")
 def review(number: str) -> Any:
-    found = _application(number)
-    _allowed("review")
-    canonical = found.number
-    with web.action(_back(canonical)) as done:
-        applications.start_review(web.db_session(), found, web.actor())
-        done("console_app_reviewing", number=canonical)
-    return done.response
+    return _decide(
+        number,
+        "review",
+        "console_app_reviewing",
+        lambda found: applications.start_review(web.db_session(), found, web.actor()),
+    )
 
 
 @bp.post("/<number>/approve")
 @web.require("see_cases")
 def approve(number: str) -> Any:
-    found = _application(number)
-    _allowed("decide")
-    canonical = found.number
-    with web.action(_back(canonical)) as done:
-        applications.approve(web.db_session(), found, web.actor())
-        done("console_app_approved", number=canonical)
-    return done.response
+    return _decide(
+        number,
+        "decide",
+        "console_app_approved",
+        lambda found: applications.approve(web.db_session(), found, web.actor()),
+    )
 
 
 @bp.post("/<number>/reject")
 @web.require("see_cases")
 def reject(number: str) -> Any:
-    found = _application(number)
-    _allowed("decide")
-    canonical = found.number
-    with web.action(_back(canonical)) as done:
-        applications.reject(web.db_session(), found, web.actor(), web.form_text("reason"))
-        done("console_app_rejected", number=canonical)
-    return done.response
+    return _decide(
+        number,
+        "decide",
+        "console_app_rejected",
+        lambda found: applications.reject(web.db_session(), found, web.actor(), web.form_text("reason")),
+    )
 
 
 @bp.get("/<number>/certificate.pdf")
 @web.require("see_cases")
 def certificate_pdf(number: str) -> Any:
-    found = _application(number)
+    found = web.record_in_scope(applications.find, number)
     certificate = found.certificate
     # A revoked certificate is not handed out again: its QR code verifies as revoked.
     if certificate is None or certificate.revoked_at is not None:
@@ -276,7 +268,7 @@ def certificate_pdf(number: str) -> Any:
 @bp.post("/<number>/certificate/revoke")
 @web.require("see_cases")
 def revoke(number: str) -> Any:
-    found = _application(number)
+    found = web.record_in_scope(applications.find, number)
     _allowed("revoke")
     certificate = found.certificate
     if certificate is None:

@@ -4,14 +4,13 @@ place, and the two actions of the CLI, assign and resolve, which tell the citize
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
-from flask import Blueprint, abort, render_template, request, send_file, url_for
+from flask import Blueprint, abort, render_template, send_file, url_for
 
 from console import web
 from panchayat import grievances
-from panchayat.errors import PanchayatError
-from panchayat.models import GRIEVANCE_CATEGORIES, GRIEVANCE_STATUSES, Attachment, Grievance
+from panchayat.models import GRIEVANCE_CATEGORIES, GRIEVANCE_STATUSES, Attachment
 
 bp = Blueprint("complaints", __name__, url_prefix="/complaints")
 
@@ -19,28 +18,13 @@ bp = Blueprint("complaints", __name__, url_prefix="/complaints")
 INLINE_TYPES = ("image/jpeg", "image/png")
 
 
-def _complaint(number: str) -> Grievance:
-    """The complaint of the URL, or 404 when it is unknown or outside the account's GPs alike."""
-    try:
-        grievance = grievances.find(web.db_session(), number)
-    except PanchayatError:
-        abort(404)
-    web.in_scope(grievance.gp_code)
-    return grievance
-
-
-def _choice(name: str, allowed: tuple) -> Optional[str]:
-    value = request.args.get(name) or None
-    return value if value in allowed else None
-
-
 @bp.get("/")
 @web.require("see_cases")
 def queue() -> Any:
-    status = _choice("status", GRIEVANCE_STATUSES)
-    category = _choice("category", GRIEVANCE_CATEGORIES)
+    status = web.query_choice("status", GRIEVANCE_STATUSES)
+    category = web.query_choice("category", GRIEVANCE_CATEGORIES)
     now = datetime.utcnow()
-    found = grievances.queue_for(web.db_session(), web.scope(), status, category, now)
+    found = grievances.queue_for(web.db_session(), web.scope(), status or None, category or None, now)
     rows = [
         {
             "grievance": grievance,
@@ -66,7 +50,7 @@ def queue() -> Any:
 @bp.get("/<number>")
 @web.require("see_cases")
 def complaint(number: str) -> Any:
-    grievance = _complaint(number)
+    grievance = web.record_in_scope(grievances.find, number)
     photos = [attachment for attachment in grievance.attachments if attachment.mime_type in INLINE_TYPES]
     map_link = None
     if grievance.latitude is not None and grievance.longitude is not None:
@@ -86,7 +70,7 @@ def complaint(number: str) -> Any:
 @bp.get("/<number>/photo/<int:attachment_id>")
 @web.require("see_cases")
 def photo(number: str, attachment_id: int) -> Any:
-    grievance = _complaint(number)
+    grievance = web.record_in_scope(grievances.find, number)
     attachment = web.db_session().get(Attachment, attachment_id)
     if attachment is None or attachment.grievance_id != grievance.id or attachment.mime_type not in INLINE_TYPES:
         abort(404)
@@ -101,7 +85,7 @@ def photo(number: str, attachment_id: int) -> Any:
 @bp.post("/<number>/assign")
 @web.require("handle_complaints")
 def assign(number: str) -> Any:
-    grievance = _complaint(number)
+    grievance = web.record_in_scope(grievances.find, number)
     with web.action(url_for("complaints.complaint", number=grievance.number)) as done:
         grievances.assign(web.db_session(), grievance, web.form_text("assignee", 120), web.actor())
         done("console_cmp_assigned", number=grievance.number, assignee=grievance.assigned_to)
@@ -111,7 +95,7 @@ def assign(number: str) -> Any:
 @bp.post("/<number>/resolve")
 @web.require("handle_complaints")
 def resolve(number: str) -> Any:
-    grievance = _complaint(number)
+    grievance = web.record_in_scope(grievances.find, number)
     with web.action(url_for("complaints.complaint", number=grievance.number)) as done:
         grievances.resolve(web.db_session(), grievance, web.form_text("note"), web.actor())
         done("console_cmp_resolved", number=grievance.number)

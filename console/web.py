@@ -26,7 +26,7 @@ user in their language) or anything else fails.
 
 import functools
 from contextlib import contextmanager
-from typing import Any, Callable, FrozenSet, Iterator, Optional
+from typing import Any, Callable, Collection, FrozenSet, Iterator, Optional, TypeVar
 
 from flask import abort, flash, g, redirect, request, url_for
 from sqlalchemy.orm import Session
@@ -81,6 +81,26 @@ def in_scope(gp_code: Optional[int]) -> Optional[int]:
     if gp_code not in scope():
         abort(404)
     return gp_code
+
+
+Record = TypeVar("Record")
+
+
+def record_in_scope(find: Callable[[Session, str], Record], number: str) -> Record:
+    """The record a URL names (`find` is the core's lookup by typed number), or 404 when it is unknown
+    or belongs to a GP outside the account's scope: the two answers must look alike."""
+    try:
+        found: Any = find(db_session(), number)
+    except PanchayatError:
+        abort(404)
+    in_scope(found.gp_code)
+    return found
+
+
+def query_choice(name: str, allowed: Collection[str]) -> str:
+    """A filter of the query string, kept only when it is one of `allowed` ("" otherwise)."""
+    value = (request.args.get(name) or "").strip()
+    return value if value in allowed else ""
 
 
 def may(what: str) -> bool:
