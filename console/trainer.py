@@ -62,11 +62,8 @@ def _intents() -> List[str]:
     return [name for name in nlu_training.trainable_intents() if name != nlu_training.OUT_OF_SCOPE]
 
 
-REASONS = ("fallback", "low_margin", "out_of_scope", "corrected", "abandoned", "repeated")
-
-
 def _reason(reason: Optional[str]) -> str:
-    return web.t(f"console_tr_reason_{reason}") if reason in REASONS else (reason or "")
+    return web.t(f"console_tr_reason_{reason}") if reason in nlu_inbox.REASONS else (reason or "")
 
 
 def _status_counts() -> Dict[str, int]:

@@ -10,6 +10,8 @@
   full confidence over the classifier's guess.
 - EntityNormalizer: maps extracted values to the contract's normalised values
   (services, categories, languages, months, financial years, LGD codes).
+- OurBusinessGuard: a request that names nothing the panchayat does is an answer, not a
+  request (panchayat.our_business).
 """
 
 from __future__ import annotations
@@ -31,10 +33,11 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from panchayat.answers import asks_language_change, corrected_intent
+from panchayat.answers import asks_language_change, corrected_intent, is_payload
 from panchayat.bengali import normalize, phonetic_key
 from panchayat.grievances import GRIEVANCE_CATEGORIES
 from panchayat.identifiers import BOOKING_PREFIX, GRIEVANCE_PREFIX, find_identifiers, prefix_of
+from panchayat.our_business import REQUEST_INTENTS, names_our_business
 from panchayat.periods import parse_financial_year, parse_month
 from panchayat.services import all_services
 
@@ -354,3 +357,106 @@ def gram_panchayat_index() -> Dict[str, List[int]]:
     except Exception as error:  # no database here (e.g. while training): keep the typed name
         logger.debug("GP index unavailable: %s", type(error).__name__)
         return {}
+
+
+# Extracted values that name our business by themselves: "TN-2026-000045 ki holo", "bagula 1",
+# "march 2025", "2024-25". Free values (a date, a person's name) do not.
+BUSINESS_ENTITIES = frozenset(
+    {
+        "service",
+        "grievance_category",
+        "application_number",
+        "booking_number",
+        "grievance_number",
+        "month",
+        "financial_year",
+        "gram_panchayat",
+        "block",
+        "district",
+    }
+)
+# Where the request the classifier guessed is kept when it is set aside, for the trainers' inbox
+# (panchayat.nlu_inbox): a villager's real request in words we lack is what they must see.
+SET_ASIDE_KEY = "request_set_aside"
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class OurBusinessGuard(GraphComponent):
+    """A request intent is kept only when the message names something the panchayat does (a word
+    of panchayat.our_business or a value in BUSINESS_ENTITIES), or is a training example of that
+    request (a trainer labelled it from the inbox: "kobe thik hobe" is a complaint's status);
+    otherwise the message is an answer (`inform`), which a form takes as typed and which, outside
+    a form, gets a question back. The classifier has seen nothing but requests, so chatter about
+    cricket or phones can look like one to it; measured on real chatter:
+    scripts/ood_false_accepts.py."""
+
+    FILENAME = "requests_in_our_words.json"
+
+    def __init__(
+        self,
+        model_storage: ModelStorage,
+        resource: Resource,
+        examples: Optional[Dict[str, List[str]]] = None,
+    ) -> None:
+        self._model_storage = model_storage
+        self._resource = resource
+        # The phonetic key of each training example of a request -> its intents: the same words
+        # in either script are the same example.
+        self.examples = {key: set(intents) for key, intents in (examples or {}).items()}
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> OurBusinessGuard:
+        return cls(model_storage, resource)
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> OurBusinessGuard:
+        examples = None
+        try:
+            with model_storage.read_from(resource) as storage:
+                examples = rasa.shared.utils.io.read_json_file(storage / cls.FILENAME)
+        except (ValueError, FileNotFoundError):
+            logger.debug("OurBusinessGuard has no stored examples")
+        return cls(model_storage, resource, examples)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        examples: Dict[str, set] = {}
+        for example in training_data.intent_examples:
+            intent = example.get(INTENT)
+            if intent in REQUEST_INTENTS and example.get(TEXT):
+                examples.setdefault(span_key(example.get(TEXT)), set()).add(intent)
+        self.examples = examples
+        with self._model_storage.write_to(self._resource) as storage:
+            rasa.shared.utils.io.dump_obj_as_json_to_file(
+                storage / self.FILENAME, {key: sorted(intents) for key, intents in sorted(examples.items())}
+            )
+        return self._resource
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            guessed = message.get(INTENT) or {}
+            text = message.get(TEXT) or ""
+            if guessed.get("name") not in REQUEST_INTENTS or is_payload(text):
+                continue
+            if any(entity.get("entity") in BUSINESS_ENTITIES for entity in message.get(ENTITIES, [])):
+                continue
+            if names_our_business(text, guessed["name"]) or guessed["name"] in self.examples.get(span_key(text), ()):
+                continue
+            top = {"name": "inform", "confidence": 1.0}
+            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != "inform"]
+            message.set(SET_ASIDE_KEY, dict(guessed), add_to_output=True)
+            message.set(INTENT, top, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [top, *ranking], add_to_output=True)
+        return messages

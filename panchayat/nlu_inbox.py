@@ -2,8 +2,10 @@
 conversations in Rasa's SQL tracker store (its `events` table) and grouped for labelling.
 
 A user message is a miss when the NLU sent it to the fallback, read it as out_of_scope, hesitated
-between its two best intents (or was unsure of the best), or when the citizen's next message
-corrected it, abandoned it (cancel, menu, "thak") or said it again in other words.
+between its two best intents (or was unsure of the best), set aside a request that named nothing
+of ours (nlu.components.OurBusinessGuard: the villager may have named it in words we lack), or
+when the citizen's next message corrected it, abandoned it (cancel, menu, "thak") or said it
+again in other words.
 
 Privacy comes first, and before anything is kept: no conversation id (the phone number) or
 anything derived from it; no message typed while the PIN form was on; no answer to any form's
@@ -35,6 +37,10 @@ from panchayat.models import NluInboxItem
 
 FALLBACK = "nlu_fallback"
 OUT_OF_SCOPE = "out_of_scope"
+# Why a message is a miss (_reason); each has a console text console_tr_reason_<reason>.
+REASONS = ("fallback", "out_of_scope", "set_aside", "low_margin", "corrected", "abandoned", "repeated")
+# Where nlu.components.OurBusinessGuard keeps the request it set aside (the same key there).
+SET_ASIDE_KEY = "request_set_aside"
 # The citizen's next message says the assistant got it wrong, or gives up on it.
 CORRECTING_INTENTS = frozenset({"deny"})
 ABANDONING_INTENTS = frozenset({"cancel", "show_menu"})
@@ -125,6 +131,8 @@ class Message:
     intent: Optional[str]
     confidence: Optional[float]
     ranking: List[Dict[str, Any]]
+    # The request the classifier guessed and OurBusinessGuard set aside, if any.
+    set_aside: Optional[Dict[str, Any]]
     # Typed while the PIN form was on, or answering a form's question: never looked at.
     private: bool
 
@@ -212,6 +220,7 @@ def _message(event: Dict[str, Any], stamp: float, slots: Dict[str, Any], loop: O
         intent=intent.get("name"),
         confidence=_float(intent.get("confidence")),
         ranking=ranking,
+        set_aside=parse.get(SET_ASIDE_KEY) if isinstance(parse.get(SET_ASIDE_KEY), dict) else None,
         private=private,
     )
 
@@ -228,7 +237,10 @@ def _is_payload(text: str) -> bool:
 
 
 def _guess(message: Message) -> Tuple[Optional[str], Optional[float]]:
-    """The assistant's best guess: under a fallback, the best intent other than the fallback."""
+    """The assistant's best guess: under a fallback, the best intent other than the fallback; for a
+    request set aside, that request."""
+    if message.set_aside and message.set_aside.get("name"):
+        return str(message.set_aside["name"]), _float(message.set_aside.get("confidence"))
     if message.intent == FALLBACK:
         for entry in message.ranking:
             if entry.get("name") and entry.get("name") != FALLBACK:
@@ -243,6 +255,8 @@ def _reason(message: Message, following: Optional[Message]) -> Optional[str]:
         return "fallback"
     if message.intent == OUT_OF_SCOPE:
         return "out_of_scope"
+    if message.set_aside:
+        return "set_aside"
     threshold, ambiguity = thresholds()
     ranked = [r for r in message.ranking if r.get("name") != FALLBACK]
     if message.confidence is not None:

@@ -307,7 +307,10 @@ def start(args: argparse.Namespace) -> int:
         supervisor.wait_ready(f"http://127.0.0.1:{args.action_lb_port}/health", front, timeout=30)
         console = supervisor.start("console", [str(VENV_BIN / "python"), "-m", "console", "--host",
                                                args.console_listen, "--port", str(args.console_port),
-                                               "--threads", "8"], env)
+                                               "--threads", "8"],
+                                   # A retraining started from the console hands its model to every server.
+                                   {**env, "PANCHAYAT_RASA_URLS": ",".join(f"http://127.0.0.1:{port}"
+                                                                           for port in rasa_ports)})
         supervisor.wait_ready(f"http://127.0.0.1:{args.console_port}/healthz", console, timeout=60)
         if whatsapp_on() and (ROOT / "connectors" / "notifier.py").exists() and not args.no_notifier:
             # One worker is enough for the outbox; it claims rows with a lease, so more may run.

@@ -330,6 +330,31 @@ def run_stories(model: Path, out: Path) -> Dict[str, Any]:
     return {"passed": result.returncode == 0, "returncode": result.returncode, "detail": detail}
 
 
+def running_servers() -> List[str]:
+    """The Rasa servers that should answer with the new model at once: PANCHAYAT_RASA_URLS
+    (comma-separated; scripts/production.py sets it for its console), else the one that
+    scripts/stack.py starts on RASA_PORT."""
+    configured = os.environ.get("PANCHAYAT_RASA_URLS")
+    if configured is not None:
+        return [url.strip().rstrip("/") for url in configured.split(",") if url.strip()]
+    return [f"http://127.0.0.1:{os.environ.get('RASA_PORT', '5005')}"]
+
+
+def load_into_running_servers(model: Path, urls: List[str]) -> Dict[str, bool]:
+    """Asks each running Rasa server to load `model` (its HTTP API, PUT /model); a server that is
+    not running or refuses keeps its model until it is restarted, and that is all that fails."""
+    import requests
+
+    loaded = {}
+    for url in urls:
+        try:
+            answer = requests.put(f"{url}/model", json={"model_file": str(model.resolve())}, timeout=600)
+            loaded[url] = answer.status_code == 204
+        except requests.RequestException:
+            loaded[url] = False
+    return loaded
+
+
 def prune_candidates(keep: int = KEEP_CANDIDATES) -> None:
     models = sorted(CANDIDATES.glob("*.tar.gz"))
     for old in models[:-keep] if keep else models:
@@ -369,6 +394,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         summary = conclude(before, after, evaluate_nlu.gate_minimum(), stories, candidate, MODELS, stamp, OUT,
                            allow_activation=not args.no_activate)
         prune_candidates()
+        if summary["activated"]:
+            step = status["step"] = "load"
+            summary["servers_loaded"] = load_into_running_servers(ACTIVE_MODEL, running_servers())
     except (Exception, KeyboardInterrupt) as error:
         status.update(state="failed", finished_at=now_iso(), pid=None, summary=f"{step}: {type(error).__name__}",
                       result={"reason": f"{step}: {type(error).__name__}: {error}",
@@ -385,6 +413,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 1
     print("retrain passed: " + ("the candidate is now the active model" if summary["activated"]
                                 else "the candidate was not activated (--no-activate)"))
+    for url, loaded in summary.get("servers_loaded", {}).items():
+        print(f"  {url}: " + ("answers with it now" if loaded else "not reached: it takes the model at its next start"))
     return 0
 
 

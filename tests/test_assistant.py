@@ -346,3 +346,39 @@ def test_an_employee_sets_a_pin_and_gets_pay_documents_in_both_languages(assista
     replies(url, other, "amar payslip chai")
     refused_wrong = [m.get("text", "") for m in replies(url, other, "7294")]
     assert refused_stranger == refused_wrong and not any("custom" in m for m in replies(url, stranger, "hello"))
+
+
+def test_chatter_read_as_a_request_is_set_aside_and_reaches_the_inbox(assistant):
+    """Cricket talk that the classifier reads as a complaint (a line of tests/nlu/ood/dev.txt) names
+    nothing of ours: the villager gets no complaint form, and the trainers see it with the guess."""
+    from panchayat import db, nlu_inbox
+    from panchayat.our_business import REQUEST_INTENTS
+
+    url, var = assistant
+    chatter = "সাকিব ভাই চার তো দিলেন। একটা ছয় দরকার। হেহেহে।"
+    parse = requests.post(f"{url}/model/parse", json={"text": chatter}, timeout=60).json()
+    assert parse["intent"]["name"] == "inform"
+    assert parse["request_set_aside"]["name"] in REQUEST_INTENTS, parse["intent_ranking"][:3]
+    assert say(url, "919800000991", chatter) != []
+    tracker = requests.get(f"{url}/conversations/919800000991/tracker", timeout=30).json()
+    assert not (tracker.get("active_loop") or {}).get("name")  # no complaint form was started
+    database = f"sqlite:///{var / 'panchayat.db'}"
+    with db.session_scope(database) as session:
+        nlu_inbox.collect(session, f"sqlite:///{var / 'trackers.db'}")
+        (item,) = [i for i in nlu_inbox.inbox(session) if "ছয়" in i.text]
+        assert (item.reason, item.guess_intent) == ("set_aside", parse["request_set_aside"]["name"])
+
+
+def test_a_retrained_model_is_handed_to_the_running_server(assistant):
+    """scripts/retrain.py, once a candidate is active, has the running Rasa server load it (PUT /model)."""
+    import importlib.util
+
+    url, _ = assistant
+    spec = importlib.util.spec_from_file_location("retrain", ROOT / "scripts" / "retrain.py")
+    retrain = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(retrain)
+    assert retrain.load_into_running_servers(MODEL, [url, "http://127.0.0.1:9"]) == {url: True,
+                                                                                 "http://127.0.0.1:9": False}
+    status = requests.get(f"{url}/status", timeout=10).json()
+    assert status["model_file"].endswith("panchayat.tar.gz")
+    assert say(url, "919800000992", "নমস্কার") != []  # and it answers with the model it loaded

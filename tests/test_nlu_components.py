@@ -256,3 +256,67 @@ def test_change_language_needs_a_request_not_a_mention():
         messages.append(message)
     processed = component.process(messages)
     assert [m.get("intent")["name"] for m in processed] == ["inform"] * 3 + ["change_language"] * 3
+
+
+def _guessed(text: str, intent: str, entities=()) -> Message:
+    message = Message.build(text=text)
+    message.set("intent", {"name": intent, "confidence": 0.93})
+    message.set("intent_ranking", [{"name": intent, "confidence": 0.93}, {"name": "inform", "confidence": 0.04}])
+    message.set("entities", list(entities))
+    return message
+
+
+def test_a_request_that_names_nothing_of_ours_is_an_answer_and_keeps_the_guess_for_the_inbox():
+    from nlu.components import SET_ASIDE_KEY, OurBusinessGuard
+
+    guard = OurBusinessGuard(None, None)
+    chatter, request, numbered, place, payload, greeting = guard.process([
+        _guessed("সাকিব ভাই চার তো দিলেন, একটা ছয় দরকার", "lodge_grievance"),
+        _guessed("amader parar tubewell ta kharap", "lodge_grievance"),
+        # Named only by what was extracted: an application number, a gram panchayat.
+        _guessed("TN-2026-000045 ki holo", "check_application_status",
+                 [{"entity": "application_number", "start": 0, "end": 14, "value": "TN-2026-000045"}]),
+        _guessed("bagula 1", "inform_panchayat",
+                 [{"entity": "gram_panchayat", "start": 0, "end": 8, "value": 990001}]),
+        _guessed('/lodge_grievance{"grievance_category": "road"}', "lodge_grievance"),
+        _guessed("dada kemon achen", "greet"),
+    ])
+    assert chatter.get("intent") == {"name": "inform", "confidence": 1.0}
+    assert [r["name"] for r in chatter.get("intent_ranking")] == ["inform", "lodge_grievance"]
+    assert chatter.get(SET_ASIDE_KEY) == {"name": "lodge_grievance", "confidence": 0.93}
+    assert SET_ASIDE_KEY in chatter.as_dict(only_output_properties=True)  # reaches the tracker store
+    for kept, intent in ((request, "lodge_grievance"), (numbered, "check_application_status"),
+                         (place, "inform_panchayat"), (payload, "lodge_grievance"), (greeting, "greet")):
+        assert kept.get("intent")["name"] == intent
+        assert kept.get(SET_ASIDE_KEY) is None
+
+
+def test_the_guard_and_the_inbox_agree_on_where_the_guess_is_kept():
+    from nlu.components import SET_ASIDE_KEY
+    from panchayat import nlu_inbox
+
+    assert SET_ASIDE_KEY == nlu_inbox.SET_ASIDE_KEY
+
+
+def test_a_request_labelled_in_training_is_kept_in_either_script(tmp_path):
+    """A trainer labels "kobe thik hobe" check_grievance_status from the inbox: after retraining,
+    that message (and its Bengali-script twin) is that request although it names nothing of ours."""
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+
+    from nlu.components import SET_ASIDE_KEY, OurBusinessGuard
+
+    storage = LocalModelStorage(tmp_path)
+    resource = Resource("guard")
+    guard = OurBusinessGuard.create({}, storage, resource, None)
+    guard.train(TrainingData([Message.build(text="kobe thik hobe", intent="check_grievance_status"),
+                              Message.build(text="namaskar", intent="greet")]))
+    loaded = OurBusinessGuard.load({}, storage, resource, None)
+    twin, other_request, unlabelled = loaded.process([
+        _guessed("কবে ঠিক হবে", "check_grievance_status"),
+        _guessed("kobe thik hobe", "lodge_grievance"),
+        _guessed("kobe jabo bolo", "check_grievance_status"),
+    ])
+    assert twin.get("intent")["name"] == "check_grievance_status"
+    assert other_request.get(SET_ASIDE_KEY) == {"name": "lodge_grievance", "confidence": 0.93}
+    assert unlabelled.get("intent")["name"] == "inform"

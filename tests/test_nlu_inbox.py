@@ -55,7 +55,7 @@ class Conversation:
         return self._add({"event": "bot", "text": said, "data": {"buttons": None, "custom": None}})
 
     def user(self, typed: str, intent: str, confidence: float = 0.98, second: Optional[tuple] = None,
-             after: float = 20) -> "Conversation":
+             after: float = 20, set_aside: Optional[tuple] = None) -> "Conversation":
         """`typed`, read as `intent`; `second` the next best (name, confidence). A message under the
         fallback has it first (confidence = the threshold), the guess after it, as Rasa writes them."""
         ranking = []
@@ -72,6 +72,8 @@ class Conversation:
         parse = {"intent": {"name": intent, "confidence": ranking[0]["confidence"]}, "entities": [], "text": typed,
                  "message_id": "2c33d87f72154eeaa4944e5a07b89ad3", "metadata": {},
                  "text_tokens": [[0, len(typed)]], "intent_ranking": ranking}
+        if set_aside:  # a request nlu.components.OurBusinessGuard set aside, as it writes it
+            parse["request_set_aside"] = {"name": set_aside[0], "confidence": set_aside[1]}
         self._add({"event": "user", "text": typed, "parse_data": parse, "input_channel": "rest",
                    "message_id": "2c33d87f72154eeaa4944e5a07b89ad3"}, seconds=after)
         self.slot("language", "bn").slot("gp_known", True)
@@ -161,6 +163,20 @@ def test_each_kind_of_miss_is_found_and_an_understood_message_is_not(database, s
     assert fallback["guess_intent"] == "lodge_grievance" and fallback["confidence"] == pytest.approx(0.59)
     assert found["jomir kagoj kothay pabo"]["guess_intent"] == "service_info"
     assert counts["messages"] == 11 and counts["misses"] == 6 and counts["groups"] == 6
+
+
+def test_a_request_set_aside_for_naming_nothing_of_ours_is_a_miss_with_its_guess(database, store):
+    """A villager's real request in words the assistant lacks ("kobe thik hobe") is set aside as an
+    answer by the NLU; the trainers must see it, with the request that was guessed."""
+    store.add(
+        Conversation("919800000006")
+        .user("kobe thik hobe bolun to", "inform", 1.0, set_aside=("check_grievance_status", 0.91))
+        .user("kemon achen", "greet", 0.99, after=600),
+    )
+    collect(database, store)
+    (row,) = rows(database)
+    assert (row["text"], row["reason"]) == ("kobe thik hobe bolun to", "set_aside")
+    assert row["guess_intent"] == "check_grievance_status" and row["confidence"] == pytest.approx(0.91)
 
 
 def test_the_same_words_in_either_script_are_one_group_counted_newest_first(database, store):

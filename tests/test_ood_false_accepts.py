@@ -1,10 +1,11 @@
 """Real non-panchayat chatter (tests/nlu/ood/heldout.txt, never trained on or tuned against) is
-rarely taken for a request (scripts/ood_false_accepts.py).
+rarely taken for a request (scripts/ood_false_accepts.py): below 3 %.
 
-The aim is below 3 %. The model in use takes 5.4 % of the held-out lines for a request (17.9 %
-before change_language needed a request and a country stopped being a language); a model
-trained with out-of-scope negatives reached 2.4 % but lost 1.4 points of held-out macro-F1, so
-it is not in use yet. MAX_RATE guards what is reached; lower it as the data improves."""
+History of the held-out rate: 17.9 % before change_language needed a request and a country
+stopped being a language, 5.4 % after; 1.8 % once a request had to name something of ours
+(nlu.components.OurBusinessGuard, panchayat.our_business) with the same trained classifier.
+A model trained with out-of-scope negatives had reached 2.4 % at the cost of 1.4 points of
+held-out macro-F1, so no negatives are trained on."""
 
 import importlib.util
 
@@ -15,7 +16,7 @@ from tests.conftest import ROOT
 pytestmark = pytest.mark.servers  # loads the trained model
 
 MODEL = ROOT / "models" / "panchayat.tar.gz"
-MAX_RATE = 0.07
+MAX_RATE = 0.03
 
 
 def _script():
@@ -23,6 +24,12 @@ def _script():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def test_the_guarded_requests_are_the_transactional_intents_but_the_language_switch():
+    from panchayat.our_business import REQUEST_INTENTS
+
+    assert REQUEST_INTENTS == _script().TRANSACTIONAL_INTENTS - {"change_language"}
 
 
 def test_the_service_intents_are_those_of_the_nlu_evaluation():
