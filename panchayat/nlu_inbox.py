@@ -115,9 +115,20 @@ def _may_hold_a_pin(redacted: str) -> bool:
     return not found or bool(PIN_WORDS & set(found))
 
 
+# Case endings that Banglish writes apart and Bengali script glues on: "sabha er" is "সভার".
+_SEPARATE_ENDINGS = frozenset({"er", "r", "ke", "te", "e", "ta", "ti"})
+
+
 def group_key(redacted: str) -> str:
-    """The phonetic key of every word (nlu.components.span_key): one key for both scripts."""
-    key = " ".join(filter(None, (phonetic_key(word) for word in normalize(redacted).split())))
+    """The phonetic key of every word (as nlu.components.span_key), a separately written ending
+    glued back on its word: one key for the same words in both scripts."""
+    glued: List[str] = []
+    for word in normalize(redacted).split():
+        if glued and word.lower() in _SEPARATE_ENDINGS:
+            glued[-1] += word.lower()
+        else:
+            glued.append(word)
+    key = " ".join(filter(None, (phonetic_key(word) for word in glued)))
     return (key or normalize(redacted).lower())[:KEY_LENGTH]
 
 

@@ -54,7 +54,7 @@ _WORDS_BY_TOPIC = {
     "certificates and applications": """
         certificate sertificate certificet cert sartifiket sartificate সার্টিফিকেট শংসাপত্র
         প্রত্যয়নপত্র সনদ application aplication apply এপ্লাই অ্যাপ্লাই abedon abedan abeden
-        আবেদন আবেদনপত্র form ফর্ম licence license lisence lisens laisens লাইসেন্স noc এনওসি
+        আবেদন আবেদনপত্র dorkhasto দরখাস্ত form ফর্ম licence license lisence lisens laisens লাইসেন্স noc এনওসি
         permission parmission onumoti anumoti anumati অনুমতি anumodon onumodon অনুমোদন approval
         approve trade ট্রেড business bebsa byabsa baebsa ব্যবসা ব্যবসায় dokan দোকান status
         স্ট্যাটাস download ডাউনলোড pdf পিডিএফ copy kopi কপি residence basosthan bashosthan বাসস্থান
@@ -68,10 +68,13 @@ _WORDS_BY_TOPIC = {
         complaint complain complen grievance obhijog ovijog abhijog অভিযোগ কমপ্লেন কমপ্লেইন nalish
         নালিশ problem somossa সমস্যা report road rasta রাস্তা light alo আলো batti বাতি water jol
         জল pani পানি tubewell tubewel tube kol নলকূপ টিউবওয়েল drain drainage nordoma nodorma
-        নর্দমা ড্রেন garbage moyla ময়লা aborjona আবর্জনা nongra নোংরা toilet শৌচাগার
+        নর্দমা ড্রেন nala naala নালা garbage moyla ময়লা aborjona আবর্জনা nongra নোংরা toilet শৌচাগার
+        bhanga ভাঙা nosto নষ্ট gorto গর্ত kada কাদা gondho durgondho গন্ধ দুর্গন্ধ mosha মশা jongol
+        জঙ্গল pukur পুকুর pipe পাইপ current কারেন্ট bidyut বিদ্যুৎ electric ইলেকট্রিক leak লিক
+        transformer ট্রান্সফরমার
     """,
     "guest houses": """
-        guesthouse অতিথিশালা room rooms rum রুম booking bukin bukking বুকিং book বুক reservation
+        guesthouse অতিথিশালা room rooms rum রুম ghor ঘর booking bukin bukking বুকিং book বুক reservation
         reserve রিজার্ভ cancel batil বাতিল ক্যানসেল
     """,
     "pay documents": """

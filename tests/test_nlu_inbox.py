@@ -179,6 +179,16 @@ def test_a_request_set_aside_for_naming_nothing_of_ours_is_a_miss_with_its_guess
     assert row["guess_intent"] == "check_grievance_status" and row["confidence"] == pytest.approx(0.91)
 
 
+@pytest.mark.parametrize("banglish, bengali", [
+    ("gram sabha er meeting kobe hobe", "গ্রাম সভার মিটিং কবে হবে"),  # an ending written apart
+    ("amar dokan er kagoj", "আমার দোকানের কাগজ"),
+    ("certificate ta pathan", "সার্টিফিকেটটা পাঠান"),
+])
+def test_an_ending_written_apart_in_banglish_is_the_same_group_as_glued_in_bengali(banglish, bengali):
+    assert nlu_inbox.group_key(banglish) == nlu_inbox.group_key(bengali)
+    assert nlu_inbox.group_key(banglish) != nlu_inbox.group_key("gram sabha meeting kobe hobe na")
+
+
 def test_the_same_words_in_either_script_are_one_group_counted_newest_first(database, store):
     store.add(
         Conversation("919800000011", start=NOW - timedelta(days=3)).user("amar trade licence", "nlu_fallback"),

@@ -23,10 +23,13 @@ from panchayat.our_business import REQUEST_INTENTS, names_our_business
         # Complaints: the word for a complaint, or what is broken.
         ("পাড়ার টিউবওয়েলটা তিন দিন ধরে খারাপ", "lodge_grievance"),
         ("amader rastar batti jolche na", "lodge_grievance"),
+        ("maather paasher pukurta bhorat hoye jacche", "lodge_grievance"),
+        ("স্কুলের সামনের নালাটা বুজে গেছে", "lodge_grievance"),
         ("অভিযোগটার কী খবর", "check_grievance_status"),
         # Guest houses, with a letter held down.
         ("gest house e duto rooms lagbe", "book_guest_house"),
         ("boook korun", "book_guest_house"),
+        ("পরশু দুটো ঘর লাগবে", "book_guest_house"),
         ("আমার বুকিংগুলো দেখান", "check_booking"),
         # Pay documents.
         ("mainer slip ta pathan", "get_payslip"),
