@@ -130,6 +130,8 @@ def _keyed(text: str) -> List[Word]:
 
 
 def _same(word: Word, known: Word) -> bool:
+    """Stricter than answers._same_word, which picks among the few options a question offered:
+    here any word of any message is looked up, so a sound must come with most of the letters."""
     typed, typed_key = word
     listed, listed_key = known
     if typed == listed or stem(typed) == listed or _undoubled(typed) == _undoubled(listed):

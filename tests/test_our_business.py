@@ -83,3 +83,18 @@ def test_a_service_defined_as_data_brings_its_own_names(tmp_path, monkeypatch):
     monkeypatch.setenv(services.EXTRA_DIRS_VARIABLE, str(folder))
     assert names_our_business("amar kuyo khudte hobe", "apply_service")
     assert names_our_business("কুয়োর অনুমতি চাই", "apply_service")
+
+
+def test_every_menu_title_and_service_button_typed_back_names_our_business():
+    """Villagers type a menu item's or a button's title instead of pressing it."""
+    from panchayat import catalogue
+    from panchayat.services import all_services
+
+    titles = [
+        catalogue.text(key, language)
+        for key in ("menu_status", "menu_guest_house", "menu_complaint", "menu_office", "menu_pay")
+        for language in ("en", "bn")
+    ]
+    titles += [service.button_title(language) for service in all_services().values() for language in ("en", "bn")]
+    assert len(titles) >= 18
+    assert [title for title in titles if not names_our_business(title, "apply_service")] == []
