@@ -77,6 +77,57 @@ def span_key(text: str) -> str:
     return " ".join(filter(None, (phonetic_key(word) for word in normalize(text).split())))
 
 
+def put_on_top(message: Message, intent: str) -> None:
+    """`intent` with full confidence, over whatever the classifier guessed (kept in the ranking)."""
+    top = {"name": intent, "confidence": 1.0}
+    ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != intent]
+    message.set(INTENT, top, add_to_output=True)
+    message.set(INTENT_RANKING_KEY, [top, *ranking], add_to_output=True)
+
+
+class LearnsFromTrainingData(GraphComponent):
+    """A trainable component of ours: what `train` learns is one JSON file (FILENAME) in its
+    model resource, and `load` hands it back to the constructor as `learned`."""
+
+    FILENAME = ""
+
+    def __init__(self, model_storage: ModelStorage, resource: Resource, learned: Any = None) -> None:
+        self._model_storage = model_storage
+        self._resource = resource
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> GraphComponent:
+        return cls(model_storage, resource)
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> GraphComponent:
+        learned = None
+        try:
+            with model_storage.read_from(resource) as storage:
+                learned = rasa.shared.utils.io.read_json_file(storage / cls.FILENAME)
+        except (ValueError, FileNotFoundError):
+            logger.debug("%s has nothing stored", cls.__name__)
+        return cls(model_storage, resource, learned)
+
+    def store(self, learned: Any) -> Resource:
+        with self._model_storage.write_to(self._resource) as storage:
+            rasa.shared.utils.io.dump_obj_as_json_to_file(storage / self.FILENAME, learned)
+        return self._resource
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class AnswerShapeClassifier(GraphComponent):
     """Closed-class answers (panchayat.answers.answer_intent): "থাক, পরে করব" pauses a form and
@@ -96,12 +147,8 @@ class AnswerShapeClassifier(GraphComponent):
         for message in messages:
             predicted = (message.get(INTENT) or {}).get("name")
             intent = corrected_intent(message.get(TEXT) or "", predicted)
-            if intent is None:
-                continue
-            top = {"name": intent, "confidence": 1.0}
-            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != intent]
-            message.set(INTENT, top, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [top, *ranking], add_to_output=True)
+            if intent is not None:
+                put_on_top(message, intent)
         return messages
 
 
@@ -159,7 +206,7 @@ class IdentifierExtractor(GraphComponent, EntityExtractorMixin):
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
-class EntityNormalizer(GraphComponent, EntityExtractorMixin):
+class EntityNormalizer(LearnsFromTrainingData, EntityExtractorMixin):
     """Brings every extracted value to the normalised form of the NLU contract.
 
     Closed sets (service, grievance_category, language) are matched by phonetic
@@ -174,39 +221,12 @@ class EntityNormalizer(GraphComponent, EntityExtractorMixin):
         self,
         model_storage: ModelStorage,
         resource: Resource,
-        spellings: Optional[Dict[str, List[Tuple[str, str]]]] = None,
+        learned: Optional[Dict[str, List[Tuple[str, str]]]] = None,
     ) -> None:
-        self._model_storage = model_storage
-        self._resource = resource
-        self.spellings = spellings or {}
+        super().__init__(model_storage, resource)
+        # Entity kind -> (phonetic key of a spelling, its normalised value).
+        self.spellings = learned or {}
         self._gp_cache: Tuple[float, Dict[str, List[int]]] = (0.0, {})
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> EntityNormalizer:
-        return cls(model_storage, resource)
-
-    @classmethod
-    def load(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> EntityNormalizer:
-        spellings = None
-        try:
-            with model_storage.read_from(resource) as storage:
-                spellings = rasa.shared.utils.io.read_json_file(storage / cls.FILENAME)
-        except (ValueError, FileNotFoundError):
-            logger.debug("EntityNormalizer has no stored spellings")
-        return cls(model_storage, resource, spellings)
 
     def train(self, training_data: TrainingData) -> Resource:
         allowed_values = closed_values()
@@ -232,9 +252,7 @@ class EntityNormalizer(GraphComponent, EntityExtractorMixin):
                 if value in allowed:
                     spellings[kind][span_key(surface)] = value
         self.spellings = {kind: sorted(table.items()) for kind, table in spellings.items()}
-        with self._model_storage.write_to(self._resource) as storage:
-            rasa.shared.utils.io.dump_obj_as_json_to_file(storage / self.FILENAME, self.spellings)
-        return self._resource
+        return self.store(self.spellings)
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -381,7 +399,7 @@ SET_ASIDE_KEY = "request_set_aside"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
-class OurBusinessGuard(GraphComponent):
+class OurBusinessGuard(LearnsFromTrainingData):
     """A request intent is kept only when the message names something the panchayat does (a word
     of panchayat.our_business or a value in BUSINESS_ENTITIES), or is a training example of that
     request (a trainer labelled it from the inbox: "kobe thik hobe" is a complaint's status);
@@ -396,40 +414,12 @@ class OurBusinessGuard(GraphComponent):
         self,
         model_storage: ModelStorage,
         resource: Resource,
-        examples: Optional[Dict[str, List[str]]] = None,
+        learned: Optional[Dict[str, List[str]]] = None,
     ) -> None:
-        self._model_storage = model_storage
-        self._resource = resource
+        super().__init__(model_storage, resource)
         # The phonetic key of each training example of a request -> its intents: the same words
         # in either script are the same example.
-        self.examples = {key: set(intents) for key, intents in (examples or {}).items()}
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> OurBusinessGuard:
-        return cls(model_storage, resource)
-
-    @classmethod
-    def load(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> OurBusinessGuard:
-        examples = None
-        try:
-            with model_storage.read_from(resource) as storage:
-                examples = rasa.shared.utils.io.read_json_file(storage / cls.FILENAME)
-        except (ValueError, FileNotFoundError):
-            logger.debug("OurBusinessGuard has no stored examples")
-        return cls(model_storage, resource, examples)
+        self.examples = {key: set(intents) for key, intents in (learned or {}).items()}
 
     def train(self, training_data: TrainingData) -> Resource:
         examples: Dict[str, set] = {}
@@ -438,11 +428,7 @@ class OurBusinessGuard(GraphComponent):
             if intent in REQUEST_INTENTS and example.get(TEXT):
                 examples.setdefault(span_key(example.get(TEXT)), set()).add(intent)
         self.examples = examples
-        with self._model_storage.write_to(self._resource) as storage:
-            rasa.shared.utils.io.dump_obj_as_json_to_file(
-                storage / self.FILENAME, {key: sorted(intents) for key, intents in sorted(examples.items())}
-            )
-        return self._resource
+        return self.store({key: sorted(intents) for key, intents in sorted(examples.items())})
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -454,9 +440,6 @@ class OurBusinessGuard(GraphComponent):
                 continue
             if names_our_business(text, guessed["name"]) or guessed["name"] in self.examples.get(span_key(text), ()):
                 continue
-            top = {"name": "inform", "confidence": 1.0}
-            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != "inform"]
             message.set(SET_ASIDE_KEY, dict(guessed), add_to_output=True)
-            message.set(INTENT, top, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [top, *ranking], add_to_output=True)
+            put_on_top(message, "inform")
         return messages
