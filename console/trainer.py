@@ -400,6 +400,14 @@ def retrain_status() -> Any:
             return "–"
         return catalogue.digits(f"{value:+.3f}" if signed else f"{value:.3f}", language)
 
+    result = (status or {}).get("result")
+    loaded = result.get("servers_loaded") if isinstance(result, dict) else None
+    # scripts/retrain.py hands an activated model to the running Rasa servers (PUT /model).
+    servers = (
+        {"loaded": sum(1 for ok in loaded.values() if ok is True), "total": len(loaded)}
+        if isinstance(loaded, dict) and loaded
+        else None
+    )
     state = (status or {}).get("state")
     if state == "running" and not is_running:
         state = "failed"  # said running, but its process is gone
@@ -411,6 +419,7 @@ def retrain_status() -> Any:
         started_at=_when((status or {}).get("started_at")),
         finished_at=_when((status or {}).get("finished_at")),
         summary=_summary((status or {}).get("summary")),
+        servers=servers,
         report=None if is_running else _report_view(read_json(REPORT_FILE)),
         refresh_seconds=REFRESH_SECONDS,
         score=score,

@@ -37,7 +37,7 @@ from panchayat.answers import asks_language_change, corrected_intent, is_payload
 from panchayat.bengali import normalize, phonetic_key
 from panchayat.grievances import GRIEVANCE_CATEGORIES
 from panchayat.identifiers import BOOKING_PREFIX, GRIEVANCE_PREFIX, find_identifiers, prefix_of
-from panchayat.our_business import REQUEST_INTENTS, names_our_business
+from panchayat.our_business import REQUEST_INTENTS, SET_ASIDE_KEY, names_our_business
 from panchayat.periods import parse_financial_year, parse_month
 from panchayat.services import all_services
 
@@ -393,9 +393,6 @@ BUSINESS_ENTITIES = frozenset(
         "district",
     }
 )
-# Where the request the classifier guessed is kept when it is set aside, for the trainers' inbox
-# (panchayat.nlu_inbox): a villager's real request in words we lack is what they must see.
-SET_ASIDE_KEY = "request_set_aside"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)

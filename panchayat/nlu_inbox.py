@@ -32,6 +32,7 @@ from panchayat.answers import is_correction, is_stop, words
 from panchayat.bengali import BENGALI_DIGITS, normalize, phonetic_key
 from panchayat.identifiers import find_identifiers
 from panchayat.models import NluInboxItem
+from panchayat.our_business import SET_ASIDE_KEY
 
 # --- What counts as a miss ---------------------------------------------------------------------
 
@@ -39,8 +40,6 @@ FALLBACK = "nlu_fallback"
 OUT_OF_SCOPE = "out_of_scope"
 # Why a message is a miss (_reason); each has a console text console_tr_reason_<reason>.
 REASONS = ("fallback", "out_of_scope", "set_aside", "low_margin", "corrected", "abandoned", "repeated")
-# Where nlu.components.OurBusinessGuard keeps the request it set aside (the same key there).
-SET_ASIDE_KEY = "request_set_aside"
 # The citizen's next message says the assistant got it wrong, or gives up on it.
 CORRECTING_INTENTS = frozenset({"deny"})
 ABANDONING_INTENTS = frozenset({"cancel", "show_menu"})

@@ -17,12 +17,13 @@ of the LGD directory extracted from the message (nlu.components.OurBusinessGuard
 """
 
 import re
+from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
-from typing import FrozenSet, List, Tuple
+from typing import Dict, FrozenSet, List, Set, Tuple
 
 from panchayat.answers import number_in, stem, words
-from panchayat.bengali import normalize, phonetic_key
+from panchayat.bengali import phonetic_key
 from panchayat.services import all_services, definition_dirs
 
 # The intents that ask the panchayat for something or change something for the villager.
@@ -46,6 +47,10 @@ REQUEST_INTENTS = frozenset(
         "panchayat_info",
     }
 )
+
+# Where the NLU keeps a request it set aside for naming nothing of ours (in the parse, and so in the
+# tracker store), for the trainers' inbox: a villager's real request in words we lack.
+SET_ASIDE_KEY = "request_set_aside"
 
 # Single words (phrases are below); a word also matches with a case ending or a plural glued on
 # ("অভিযোগটার", "bookings", "আবেদনগুলো") and, when it has three consonants or more, misspelt
@@ -129,60 +134,88 @@ def _keyed(text: str) -> List[Word]:
     return [(word, phonetic_key(stem(word))) for word in words(text)]
 
 
-def _same(word: Word, known: Word) -> bool:
-    """Stricter than answers._same_word, which picks among the few options a question offered:
-    here any word of any message is looked up, so a sound must come with most of the letters."""
-    typed, typed_key = word
-    listed, listed_key = known
-    if typed == listed or stem(typed) == listed or _undoubled(typed) == _undoubled(listed):
-        return True
-    if len(listed) >= MIN_PREFIX_LETTERS and typed.startswith(listed):
-        return True
-    # Misspelt: the same sound and most of the letters ("sertifiket" and "sertificate"); a sound
-    # alone is not enough ("darun", great, and "drain" share theirs).
-    return (
-        len(listed_key) >= MIN_SOUNDED_KEY
-        and typed_key == listed_key
-        and SequenceMatcher(None, typed, listed).ratio() >= MISSPELT_SIMILARITY
-    )
+@dataclass(frozen=True)
+class _Vocabulary:
+    """Listed words indexed so that each typed word is looked up, not compared with every entry:
+    this runs on every message read as a request."""
 
+    singles: FrozenSet[str]
+    phrases: Tuple[Tuple[str, ...], ...]
+    listed: FrozenSet[str]  # the single words and the words of the phrases
+    by_undoubled: Dict[str, FrozenSet[str]]
+    long_listed: FrozenSet[str]  # matched also with an ending glued on
+    prefix_lengths: Tuple[int, ...]
+    by_sound: Dict[str, Tuple[str, ...]]  # keys of MIN_SOUNDED_KEY letters or more
 
-def _vocabulary(texts: List[str]) -> Tuple[FrozenSet[Word], Tuple[Tuple[Word, ...], ...]]:
-    """Single words apart (looked up one by one) from phrases (matched in order)."""
-    singles, phrases = set(), set()
-    for text in texts:
-        keyed = tuple((normalize(word).lower(), key) for word, key in _keyed(text))
-        if len(keyed) == 1:
-            singles.add(keyed[0])
-        elif keyed:
-            phrases.add(keyed)
-    return frozenset(singles), tuple(sorted(phrases))
+    @classmethod
+    def of(cls, texts: List[str]) -> "_Vocabulary":
+        singles: Set[str] = set()
+        phrases: Set[Tuple[str, ...]] = set()
+        keys: Dict[str, str] = {}
+        for text in texts:
+            keyed = _keyed(text)
+            keys.update(keyed)
+            if len(keyed) == 1:
+                singles.add(keyed[0][0])
+            elif keyed:
+                phrases.add(tuple(word for word, _ in keyed))
+        by_undoubled: Dict[str, set] = {}
+        by_sound: Dict[str, set] = {}
+        for word, key in keys.items():
+            by_undoubled.setdefault(_undoubled(word), set()).add(word)
+            if len(key) >= MIN_SOUNDED_KEY:
+                by_sound.setdefault(key, set()).add(word)
+        long_listed = frozenset(word for word in keys if len(word) >= MIN_PREFIX_LETTERS)
+        return cls(
+            singles=frozenset(singles),
+            phrases=tuple(sorted(phrases)),
+            listed=frozenset(keys),
+            by_undoubled={form: frozenset(found) for form, found in by_undoubled.items()},
+            long_listed=long_listed,
+            prefix_lengths=tuple(sorted({len(word) for word in long_listed})),
+            by_sound={key: tuple(sorted(found)) for key, found in by_sound.items()},
+        )
+
+    def matches(self, typed: Word) -> Set[str]:
+        """The listed words that `typed` is: itself, with an ending cut or glued on, a letter held
+        down, or misspelt. Stricter than answers._same_word, which picks among the few options a
+        question offered: here any word of any message is looked up, so a sound must come with
+        most of the letters ("darun", great, and "drain" share theirs)."""
+        word, key = typed
+        found = {form for form in (word, stem(word)) if form in self.listed}
+        found |= self.by_undoubled.get(_undoubled(word), frozenset())
+        found |= {word[:n] for n in self.prefix_lengths if n <= len(word) and word[:n] in self.long_listed}
+        found |= {
+            listed
+            for listed in self.by_sound.get(key, ())
+            if SequenceMatcher(None, word, listed).ratio() >= MISSPELT_SIMILARITY
+        }
+        return found
+
+    def named_in(self, keyed: List[Word]) -> bool:
+        matched = [self.matches(word) for word in keyed]
+        if any(found & self.singles for found in matched):
+            return True
+        return any(
+            all(phrase[i] in matched[start + i] for i in range(len(phrase)))
+            for phrase in self.phrases
+            for start in range(len(matched) - len(phrase) + 1)
+        )
 
 
 @lru_cache(maxsize=8)
-def _our_vocabulary(directories: Tuple[str, ...]) -> Tuple[FrozenSet[Word], Tuple[Tuple[Word, ...], ...]]:
-    """Worked out once per set of service definition folders (this runs on every request)."""
+def _our_vocabulary(directories: Tuple[str, ...]) -> _Vocabulary:
+    """Worked out once per set of service definition folders."""
     texts = [word for block in _WORDS_BY_TOPIC.values() for word in block.split()]
     texts += [phrase for phrases in _PHRASES_BY_TOPIC.values() for phrase in phrases]
     for service in all_services().values():
         for language in ("en", "bn"):
             texts += [service.title(language), service.in_sentence(language)]
         texts += list(service.also)
-    return _vocabulary(texts)
+    return _Vocabulary.of(texts)
 
 
-_OFFICE_WORDS = _vocabulary(_PANCHAYAT_INFO_WORDS.split())
-
-
-def _names_any(keyed: List[Word], vocabulary: Tuple[FrozenSet[Word], Tuple[Tuple[Word, ...], ...]]) -> bool:
-    singles, phrases = vocabulary
-    if any(_same(word, known) for word in keyed for known in singles):
-        return True
-    for phrase in phrases:
-        for start in range(len(keyed) - len(phrase) + 1):
-            if all(_same(keyed[start + i], known) for i, known in enumerate(phrase)):
-                return True
-    return False
+_OFFICE_WORDS = _Vocabulary.of(_PANCHAYAT_INFO_WORDS.split())
 
 
 def names_our_business(text: str, intent: str) -> bool:
@@ -190,8 +223,8 @@ def names_our_business(text: str, intent: str) -> bool:
 
     A rating needs only its number ("৫ দিলাম"); the office's hours need only a day or "open"."""
     keyed = _keyed(text)
-    if _names_any(keyed, _our_vocabulary(tuple(str(folder) for folder in definition_dirs()))):
+    if _our_vocabulary(tuple(str(folder) for folder in definition_dirs())).named_in(keyed):
         return True
     if intent == "rate_grievance" and number_in(text) is not None:
         return True
-    return intent == "panchayat_info" and _names_any(keyed, _OFFICE_WORDS)
+    return intent == "panchayat_info" and _OFFICE_WORDS.named_in(keyed)

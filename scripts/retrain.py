@@ -396,6 +396,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         prune_candidates()
         if summary["activated"]:
             step = status["step"] = "load"
+            write_json_atomically(STATUS, status)
             summary["servers_loaded"] = load_into_running_servers(ACTIVE_MODEL, running_servers())
     except (Exception, KeyboardInterrupt) as error:
         status.update(state="failed", finished_at=now_iso(), pid=None, summary=f"{step}: {type(error).__name__}",

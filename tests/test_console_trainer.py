@@ -244,12 +244,12 @@ def test_only_the_administrator_starts_a_retraining_and_never_two(console, retra
     assert len(retrain_files) == 2
 
 
-def _write_report(started_ago_minutes=30):
+def _write_report(started_ago_minutes=30, servers_loaded=None):
     started = datetime.now(timezone.utc) - timedelta(minutes=started_ago_minutes)
     trainer.STATUS_FILE.parent.mkdir(parents=True, exist_ok=True)
     trainer.STATUS_FILE.write_text(json.dumps({
         "state": "passed", "started_at": started.isoformat(), "finished_at": datetime.now(timezone.utc).isoformat(),
-        "pid": None, "step": "done",
+        "pid": None, "step": "done", "result": {"state": "passed", "servers_loaded": servers_loaded or {}},
         "summary": {"state": "passed", "reason_key": "nlu_retrain_activated",
                     "reason_params": {"after": "0.912", "gate": "0.850"}, "reason": "held-out macro-F1 0.912 >= 0.850"},
     }), encoding="utf-8")
@@ -298,6 +298,17 @@ def test_the_retraining_page_shows_the_report_before_and_after(console, retrain_
         ["service_info", "apply_service", "2"], ["apply_service", "service_info", "1"]]
     assert "trade licence chai" in page and "now right" in page
     assert "http-equiv" not in page  # finished: no refreshing
+    assert 'id="servers-loaded"' not in page  # no server was asked (--no-activate, or none)
+
+
+def test_the_retraining_page_says_which_running_servers_took_the_new_model(console, retrain_files):
+    _write_report(servers_loaded={"http://127.0.0.1:5005": True, "http://127.0.0.1:5006": False})
+    page = _page(console.sign_in("trainer").get("/trainer/retrain"))
+    assert re.search(r'id="servers-loaded">1 of 2 Rasa servers answer with the new model now\. '
+                     r'The others take it when they are next started\.', page)
+    _write_report(servers_loaded={"http://127.0.0.1:5005": True})
+    page = _page(console.sign_in("trainer").get("/trainer/retrain"))
+    assert re.search(r'id="servers-loaded">1 of 1 Rasa servers answer with the new model now\.</dd>', page)
 
 
 def test_the_pages_in_bengali(console, retrain_files, training_data):

@@ -267,7 +267,8 @@ def _guessed(text: str, intent: str, entities=()) -> Message:
 
 
 def test_a_request_that_names_nothing_of_ours_is_an_answer_and_keeps_the_guess_for_the_inbox():
-    from nlu.components import SET_ASIDE_KEY, OurBusinessGuard
+    from nlu.components import OurBusinessGuard
+    from panchayat.our_business import SET_ASIDE_KEY
 
     guard = OurBusinessGuard(None, None)
     chatter, request, numbered, place, payload, greeting = guard.process([
@@ -291,20 +292,14 @@ def test_a_request_that_names_nothing_of_ours_is_an_answer_and_keeps_the_guess_f
         assert kept.get(SET_ASIDE_KEY) is None
 
 
-def test_the_guard_and_the_inbox_agree_on_where_the_guess_is_kept():
-    from nlu.components import SET_ASIDE_KEY
-    from panchayat import nlu_inbox
-
-    assert SET_ASIDE_KEY == nlu_inbox.SET_ASIDE_KEY
-
-
 def test_a_request_labelled_in_training_is_kept_in_either_script(tmp_path):
     """A trainer labels "kobe thik hobe" check_grievance_status from the inbox: after retraining,
     that message (and its Bengali-script twin) is that request although it names nothing of ours."""
     from rasa.engine.storage.local_model_storage import LocalModelStorage
     from rasa.engine.storage.resource import Resource
 
-    from nlu.components import SET_ASIDE_KEY, OurBusinessGuard
+    from nlu.components import OurBusinessGuard
+    from panchayat.our_business import SET_ASIDE_KEY
 
     storage = LocalModelStorage(tmp_path)
     resource = Resource("guard")

@@ -17,6 +17,8 @@ from panchayat.our_business import REQUEST_INTENTS, names_our_business
         ("আমার আবেদনগুলোর কী হলো", "check_application_status"),
         ("need a trade licence for my tea stall", "apply_service"),
         ("ami apply korte chai", "apply_service"),
+        # Misspelt: the same sound and most of the letters ("complant" is "complaint").
+        ("ekta complant korbo", "lodge_grievance"),
         ("কী কী কাগজপত্র লাগবে", "service_info"),
         # A service named only the way its definition says villagers call it (service_definitions).
         ("barir naksha pass korabo", "apply_service"),
